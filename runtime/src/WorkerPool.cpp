@@ -1,0 +1,148 @@
+#include "chronos/WorkerPool.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+namespace chronos {
+namespace {
+
+// Pop attempts an idle worker makes before it goes to sleep: a few microseconds, enough to
+// catch the next job of a busy stream without a futex round trip.
+constexpr int kSpinRounds = 256;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+std::uint32_t* futex_word(std::atomic<std::uint32_t>& word) noexcept {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  return reinterpret_cast<std::uint32_t*>(&word);
+}
+
+// Sleeps while `word` still holds `expected`; returns at once if it does not (no lost wake-up).
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+  syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
+  syscall(SYS_futex, futex_word(word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+std::size_t WorkerPool::cpu_count() noexcept {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
+                       std::shared_ptr<spdlog::logger> log)
+    : queue_(queue), log_(log ? std::move(log) : spdlog::default_logger()) {
+  if (threads == 0) threads = cpu_count();
+  threads_.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+}
+
+WorkerPool::~WorkerPool() {
+  // Release: a worker that sees stopping_ also sees everything queued before it.
+  stopping_.store(true, std::memory_order_release);
+  // Release: pairs with the epoch acquire in sleep_until_work; a sleeper that read the old
+  // epoch is woken by the futex, one that reads the new one sees stopping_.
+  wake_epoch_.fetch_add(1, std::memory_order_release);
+  futex_wake(wake_epoch_, INT_MAX);
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  // Jobs are only refused after stopping_, so nothing is queued now unless a foreign thread
+  // raced the destructor; run such stragglers here rather than lose them silently.
+  Job batch[kBatch];
+  while (std::size_t n = queue_.pop_batch(batch, kBatch)) run_batch(batch, n);
+}
+
+std::size_t WorkerPool::submit_batch(const Job* jobs, std::size_t count) {
+  // Relaxed: a racing stop is resolved by the destructor's final drain, not by this check.
+  if (stopping_.load(std::memory_order_relaxed)) return 0;
+  const std::size_t pushed = queue_.push_batch(jobs, count);
+  if (pushed == 0) return 0;
+  // Seq_cst fence, paired with the one in sleep_until_work (Dekker): either we see the worker's
+  // sleepers_ increment, or that worker's last pop sees our items. Never neither.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const std::uint32_t asleep = sleepers_.load(std::memory_order_relaxed);
+  if (asleep > 0) wake(static_cast<std::uint32_t>(std::min<std::size_t>(asleep, pushed)));
+  return pushed;
+}
+
+void WorkerPool::wake(std::uint32_t count) noexcept {
+  // Release: a sleeper that acquires the new epoch also sees the items pushed before it.
+  wake_epoch_.fetch_add(1, std::memory_order_release);
+  futex_wake(wake_epoch_, static_cast<int>(count));
+}
+
+std::size_t WorkerPool::sleep_until_work(Job* batch) noexcept {
+  // Relaxed increment, then the fence below publishes it before our last look at the queue.
+  sleepers_.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Acquire: read the epoch before the last look, so any later wake changes it and the futex
+  // wait below returns at once instead of missing that wake.
+  const std::uint32_t epoch = wake_epoch_.load(std::memory_order_acquire);
+  std::size_t n = queue_.pop_batch(batch, kBatch);
+  if (n == 0 && !stopping_.load(std::memory_order_acquire)) futex_wait(wake_epoch_, epoch);
+  sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  return n;
+}
+
+void WorkerPool::worker_loop() {
+  Job batch[kBatch];
+  int idle_rounds = 0;
+  for (;;) {
+    std::size_t n = queue_.pop_batch(batch, kBatch);
+    if (n == 0 && ++idle_rounds < kSpinRounds) {
+      cpu_relax();
+      continue;
+    }
+    if (n == 0) {
+      idle_rounds = 0;
+      n = sleep_until_work(batch);
+      // Acquire: pairs with the destructor's release; stop only once the queue is empty.
+      if (n == 0 && stopping_.load(std::memory_order_acquire)) {
+        n = queue_.pop_batch(batch, kBatch);
+        if (n == 0) return;
+      }
+      if (n == 0) continue;
+    }
+    idle_rounds = 0;
+    run_batch(batch, n);
+  }
+}
+
+void WorkerPool::run_batch(const Job* jobs, std::size_t count) noexcept {
+  std::uint64_t failed = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    try {
+      jobs[i]();
+    } catch (const std::exception& e) {
+      ++failed;
+      log_->error("worker: job threw: {}", e.what());
+    } catch (...) {
+      ++failed;
+      log_->error("worker: job threw a non-standard exception");
+    }
+  }
+  // Relaxed: statistics; nobody orders other memory by these counters.
+  if (failed) failed_.fetch_add(failed, std::memory_order_relaxed);
+  completed_.fetch_add(count, std::memory_order_relaxed);
+}
+
+}  // namespace chronos
