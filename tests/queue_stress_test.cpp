@@ -81,8 +81,8 @@ StressResult run_stress(int producers, int consumers, std::size_t capacity,
             failed = true;
           }
           last[producer] = seq;
-          const std::uint64_t index = static_cast<std::uint64_t>(producer) * per_producer +
-                                      static_cast<std::uint64_t>(seq);
+          const std::uint64_t index =
+              static_cast<std::uint64_t>(producer) * per_producer + static_cast<std::uint64_t>(seq);
           if (seen[index].fetch_add(1, std::memory_order_relaxed) != 0) {
             errors[c].push_back("duplicate item " + std::to_string(buf[i]));
             failed = true;

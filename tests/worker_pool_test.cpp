@@ -176,9 +176,7 @@ TEST_CASE("destruction while busy runs every queued job, then joins", "[pool]") 
   MPMCQueue<Job> queue(4096);
   {
     WorkerPool pool(queue, 2);
-    const Job slow{[](void*, std::uint64_t, std::uint64_t) {
-                     std::this_thread::sleep_for(50us);
-                   },
+    const Job slow{[](void*, std::uint64_t, std::uint64_t) { std::this_thread::sleep_for(50us); },
                    nullptr, 0, 0};
     for (int i = 0; i < 100; ++i) REQUIRE(pool.submit(slow));
     for (std::size_t i = 0; i < kJobs; ++i) REQUIRE(pool.submit(counter.job(i)));

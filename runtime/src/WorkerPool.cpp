@@ -2,12 +2,14 @@
 
 #include <linux/futex.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
 #include <exception>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -50,7 +52,10 @@ std::size_t WorkerPool::cpu_count() noexcept {
 
 WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
                        std::shared_ptr<spdlog::logger> log)
-    : queue_(queue), log_(log ? std::move(log) : spdlog::default_logger()) {
+    : queue_(queue),
+      log_(log ? std::move(log) : spdlog::default_logger()),
+      room_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (!room_fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
   if (threads == 0) threads = cpu_count();
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
@@ -82,6 +87,24 @@ std::size_t WorkerPool::submit_batch(const Job* jobs, std::size_t count) {
   const std::uint32_t asleep = sleepers_.load(std::memory_order_relaxed);
   if (asleep > 0) wake(static_cast<std::uint32_t>(std::min<std::size_t>(asleep, pushed)));
   return pushed;
+}
+
+void WorkerPool::want_room() noexcept {
+  room_wanted_.store(true, std::memory_order_relaxed);
+  // Seq_cst fence, paired with the one in signal_room (Dekker): either the producer's retry
+  // sees the slot a worker freed, or that worker sees room_wanted_ and signals.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+void WorkerPool::signal_room() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Relaxed: the eventfd write is what the producer waits on; the flag only avoids syscalls.
+  if (room_wanted_.load(std::memory_order_relaxed) &&
+      room_wanted_.exchange(false, std::memory_order_relaxed)) {
+    const std::uint64_t one = 1;
+    // Cannot fail short of a counter overflow, which a reader that re-arms never lets happen.
+    [[maybe_unused]] const auto ignored = ::write(room_fd_.get(), &one, sizeof(one));
+  }
 }
 
 void WorkerPool::wake(std::uint32_t count) noexcept {
@@ -123,6 +146,7 @@ void WorkerPool::worker_loop() {
       if (n == 0) continue;
     }
     idle_rounds = 0;
+    signal_room();  // the pop freed n slots
     run_batch(batch, n);
   }
 }

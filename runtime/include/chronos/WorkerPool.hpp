@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "chronos/Fd.hpp"
 #include "chronos/Job.hpp"
 #include "chronos/MPMCQueue.hpp"
 
@@ -45,6 +46,12 @@ class WorkerPool {
   // queue and at most one wake-up syscall for the whole batch.
   std::size_t submit_batch(const Job* jobs, std::size_t count);
 
+  // Backpressure. After a submit fell short, a producer calls want_room(), then retries once;
+  // if the queue is still full it waits for room_fd() (an eventfd) to become readable: a worker
+  // signals it after the next pop. The producer reads the eventfd to re-arm it.
+  void want_room() noexcept;
+  int room_fd() const noexcept { return room_fd_.get(); }
+
   MPMCQueue<Job>& queue() noexcept { return queue_; }
   std::size_t size() const noexcept { return threads_.size(); }
 
@@ -65,12 +72,15 @@ class WorkerPool {
   void run_batch(const Job* jobs, std::size_t count) noexcept;
   std::size_t sleep_until_work(Job* batch) noexcept;
   void wake(std::uint32_t count) noexcept;
+  void signal_room() noexcept;
 
   MPMCQueue<Job>& queue_;
   std::shared_ptr<spdlog::logger> log_;
   alignas(kCacheLine) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<std::uint32_t> wake_epoch_{0};  // the futex word sleepers wait on
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> room_wanted_{false};
+  Fd room_fd_;
   alignas(kCacheLine) std::atomic<std::uint64_t> completed_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::vector<std::jthread> threads_;

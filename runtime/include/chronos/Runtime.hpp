@@ -1,0 +1,105 @@
+// chronos::Runtime — the embeddable server: listeners, a reactor, a worker pool, and handlers.
+//
+//   chronos::RuntimeConfig config;
+//   config.listeners.push_back({.name = "echo", .address = "127.0.0.1:7000", .handler = "echo"});
+//   chronos::Runtime runtime(config);
+//   runtime.add_handler("echo", my_plugin_descriptor, "{}");
+//   runtime.run();                 // serves until runtime.stop() is called from any thread
+//
+// Handlers are chronos_plugin descriptors (sdk/include/chronos/plugin.h): the same C interface a
+// dlopen'ed plugin exports, so an in-process handler and a plugin are interchangeable.
+// A Runtime has no global state; several can live in one process.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chronos/plugin.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace chronos {
+
+enum class Execution {
+  pool,    // handlers run on worker threads and may block
+  inline_  // handlers run on the reactor thread, run-to-completion, and must never block
+};
+
+struct ListenerConfig {
+  std::string name;                        // unique
+  std::string address;                     // "a.b.c.d:port" or "[v6]:port"; port 0 = any
+  std::string handler;                     // a name given to Runtime::add_handler
+  std::size_t max_connections = 10000;     // beyond it, new connections are closed at once
+  std::uint32_t idle_timeout_ms = 0;       // 0 = never; else close connections idle that long
+  std::size_t max_buffer_bytes = 1 << 20;  // per connection, input and output
+  Execution execution = Execution::pool;
+  std::uint32_t drain_timeout_ms = 0;  // on reload: 0 = old connections finish in their own time
+};
+
+struct RuntimeConfig {
+  std::size_t workers = 0;                   // 0 = one per CPU
+  std::size_t queue_capacity = 65536;        // rounded up to a power of two
+  std::uint32_t shutdown_timeout_ms = 5000;  // how long stop waits for in-flight jobs
+  std::vector<ListenerConfig> listeners;
+  std::shared_ptr<spdlog::logger> logger;  // null = spdlog's default logger
+};
+
+// Counters, read without stopping anything (each is a relaxed snapshot).
+struct RuntimeStats {
+  std::uint64_t accepted = 0;          // connections accepted and served
+  std::uint64_t refused = 0;           // connections closed at once (max_connections)
+  std::uint64_t closed = 0;            // connections closed after being served
+  std::uint64_t open = 0;              // connections open now
+  std::uint64_t jobs_submitted = 0;    // jobs the reactor handed to the pool
+  std::uint64_t queue_full = 0;        // times the queue was full and the reactor paused
+  std::uint64_t stale_jobs = 0;        // jobs dropped because their connection was gone
+  std::uint64_t idle_closed = 0;       // connections closed by idle_timeout_ms
+  std::uint64_t oversized_closed = 0;  // connections closed for a message over max_buffer_bytes
+  std::uint64_t accept_errors = 0;     // accept() failures such as EMFILE
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeConfig config);
+  ~Runtime();  // stops (if running elsewhere, waits for run() to return), shuts handlers down
+
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts an instance of `plugin` under `name` with `config` (JSON text handed to its init).
+  // Throws std::runtime_error with the plugin's message if init fails or the ABI is wrong.
+  // `keep_alive` is released after the instance's shutdown (e.g. the dlopen handle it came from).
+  void add_handler(const std::string& name, const chronos_plugin* plugin,
+                   std::string_view config = "{}", std::shared_ptr<void> keep_alive = {});
+
+  // Binds every listener. Called by run() if not called before; call it first to learn the
+  // ports of listeners bound to port 0. Throws std::system_error (e.g. address in use).
+  void bind();
+
+  // The port a listener is bound to (after bind()).
+  std::uint16_t port(std::string_view listener) const;
+
+  // Serves on the calling thread until stop(). Throws at start-up only (bind, handlers missing).
+  void run();
+
+  // Asks run() to return: stop accepting, let in-flight jobs finish (at most
+  // shutdown_timeout_ms), close every connection, join every worker. Thread-safe, and safe to
+  // call before run() (which then returns at once) or more than once.
+  void stop() noexcept;
+
+  RuntimeStats stats() const noexcept;
+
+  class Impl;                               // runtime/src: the scheduler, connections and listeners
+  Impl& impl() noexcept { return *impl_; }  // for the runtime's own tests and the host program
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chronos

@@ -1,0 +1,77 @@
+#include "Handler.hpp"
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "Connection.hpp"
+
+namespace chronos {
+namespace {
+
+void api_log(chronos_host* host, int level, const char* message) {
+  if (!host || !message) return;
+  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace,
+                                                          spdlog::level::debug, spdlog::level::info,
+                                                          spdlog::level::warn, spdlog::level::err};
+  const auto lvl = kLevels[level < 0 ? 0 : level > 4 ? 4 : level];
+  host->log->log(lvl, "[{}] {}", host->plugin_name, message);
+}
+
+int api_send(chronos_conn* conn, const void* data, size_t len) {
+  return Connection::from(conn).queue_output(data, len);
+}
+
+void api_close(chronos_conn* conn) { Connection::from(conn).close_requested = true; }
+
+uint64_t api_conn_id(chronos_conn* conn) { return Connection::from(conn).handle(); }
+
+constexpr chronos_host_api kHostApi = {sizeof(chronos_host_api), api_log, api_send, api_close,
+                                       api_conn_id};
+
+// The descriptor must reach at least on_close, the last member of ABI 1.0.
+constexpr std::size_t kMinPluginSize = offsetof(chronos_plugin, on_close) + sizeof(void*);
+
+}  // namespace
+
+const chronos_host_api& host_api() noexcept { return kHostApi; }
+
+std::string abi_problem(const chronos_plugin* plugin) {
+  const std::string host =
+      "host ABI " + std::to_string(CHRONOS_ABI_MAJOR) + "." + std::to_string(CHRONOS_ABI_MINOR);
+  if (!plugin) return "the plugin refused to run on " + host;
+  const std::string mine =
+      "plugin ABI " + std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor);
+  if (plugin->abi_major != CHRONOS_ABI_MAJOR || plugin->abi_minor > CHRONOS_ABI_MINOR)
+    return mine + " is not compatible with " + host;
+  if (plugin->size < kMinPluginSize)
+    return "descriptor of " + std::to_string(plugin->size) + " bytes is too small for " + mine;
+  if (!plugin->on_data) return "the descriptor has no on_data callback";
+  return {};
+}
+
+HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
+                                 std::string_view config, std::shared_ptr<spdlog::logger> log,
+                                 std::shared_ptr<void> keep_alive)
+    : keep_alive_(std::move(keep_alive)), name_(std::move(name)), plugin_(plugin) {
+  if (const std::string problem = abi_problem(plugin); !problem.empty())
+    throw std::runtime_error(name_ + ": " + problem);
+  host_.plugin_name = plugin->name ? plugin->name : name_;
+  host_.log = std::move(log);
+  if (!plugin->init) return;
+  const std::string text(config.empty() ? std::string_view("{}") : config);
+  char error[512] = {};
+  if (plugin->init(&host_, &kHostApi, text.c_str(), text.size(), &instance_, error,
+                   sizeof(error)) != 0) {
+    error[sizeof(error) - 1] = '\0';
+    throw std::runtime_error(name_ + ": init failed: " + (error[0] ? error : "no reason given"));
+  }
+}
+
+HandlerInstance::~HandlerInstance() {
+  if (plugin_->shutdown) plugin_->shutdown(instance_);
+}
+
+}  // namespace chronos

@@ -1,0 +1,120 @@
+// Scheduler: the reactor. One thread blocks in epoll_wait, accepts connections, and turns each
+// readiness event into a Job on the queue that the worker pool drains (or, for `inline`
+// listeners, serves the connection itself). Workers do the reads, handler calls and writes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "Connection.hpp"
+#include "chronos/EpollWrapper.hpp"
+#include "chronos/Fd.hpp"
+#include "chronos/Job.hpp"
+#include "chronos/MPMCQueue.hpp"
+#include "chronos/Runtime.hpp"
+#include "chronos/WorkerPool.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace chronos {
+
+struct ListenerState {
+  ListenerConfig config;
+  Fd fd;
+  std::uint16_t port = 0;
+  std::shared_ptr<HandlerInstance> handler;
+  std::atomic<std::size_t> open{0};  // connections open now
+  bool accept_pending = false;       // an accept edge is waiting (reactor paused or backing off)
+  std::int64_t paused_until_ms = 0;  // accept back-off after EMFILE without a spare fd
+};
+
+class Scheduler {
+ public:
+  using HandlerLookup = std::function<std::shared_ptr<HandlerInstance>(const std::string&)>;
+
+  Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger> log);
+  ~Scheduler();
+
+  // Creates every listening socket, each served by the handler `lookup` names. Throws.
+  void bind(const HandlerLookup& lookup);
+  bool bound() const noexcept { return !listeners_.empty() || config_.listeners.empty(); }
+  std::uint16_t port(std::string_view listener) const;
+
+  void run();            // the reactor loop, then the clean stop; call once
+  void stop() noexcept;  // any thread, even a signal handler: one eventfd write
+  RuntimeStats stats() const noexcept;
+
+  MPMCQueue<Job>& queue() noexcept { return queue_; }
+  WorkerPool* pool() noexcept { return pool_ ? &*pool_ : nullptr; }
+
+  // Queues a job for `handle` as the reactor would (tests use it to replay a stale handle).
+  bool submit_connection_job(std::uint64_t handle) {
+    return pool_ && pool_->submit(job_for(handle));
+  }
+
+ private:
+  struct Timer {
+    std::int64_t deadline_ms;
+    std::uint64_t handle;
+    bool operator>(const Timer& other) const { return deadline_ms > other.deadline_ms; }
+  };
+
+  // reactor thread
+  void handle_event(const epoll_event& event);
+  void accept_all(ListenerState& listener);
+  enum class Shed { one, backlog_empty, failed };
+  Shed shed_one(ListenerState& listener);
+  void open_connection(ListenerState& listener, int fd);
+  void notify(Connection& c, std::uint32_t events);
+  void flush_jobs();
+  void resume_accepting();
+  void handle_timers();
+  void arm_timer();
+  void shutdown();
+  Job job_for(std::uint64_t handle) { return Job{&Scheduler::connection_job, this, handle, 0}; }
+
+  // the connection's owner (a worker, or the reactor for inline listeners)
+  static void connection_job(void* self, std::uint64_t handle, std::uint64_t);
+  void serve(Connection& c);
+  enum class Outcome { idle, closed, yielded };
+  Outcome handle_events(Connection& c, std::uint32_t events);
+  bool read_and_deliver(Connection& c, std::size_t& budget);
+  bool deliver(Connection& c);
+  bool flush(Connection& c);
+  void close_connection(Connection& c, bool call_on_close);
+  bool yield(Connection& c);
+
+  RuntimeConfig config_;
+  std::shared_ptr<spdlog::logger> log_;
+  MPMCQueue<Job> queue_;
+  std::optional<WorkerPool> pool_;
+  EpollWrapper epoll_;
+  Fd stop_fd_;   // eventfd: stop() and "last connection closed while stopping"
+  Fd timer_fd_;  // timerfd: idle timeouts and accept back-off
+  Fd spare_fd_;  // held open so EMFILE can be answered by accept-and-close
+  ConnectionTable table_;
+  std::vector<std::unique_ptr<ListenerState>> listeners_;
+
+  // reactor thread only
+  std::vector<Job> batch_;                   // jobs from this epoll_wait round
+  std::vector<Job> pending_;                 // jobs that did not fit in the queue, oldest first
+  std::vector<std::uint64_t> inline_ready_;  // inline connections that yielded
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  bool paused_ = false;  // the queue is full: accept nothing until it drains
+  bool running_ = false;
+
+  std::atomic<bool> stopping_{false};
+  // Relaxed counters: statistics, and open_ for the stop condition (checked with the eventfd).
+  std::atomic<std::uint64_t> open_{0}, accepted_{0}, refused_{0}, closed_{0}, submitted_{0},
+      queue_full_{0}, stale_{0}, idle_closed_{0}, oversized_{0}, accept_errors_{0};
+};
+
+}  // namespace chronos

@@ -1,0 +1,336 @@
+// The engine end to end: chronos::Runtime with the in-process echo handler, over loopback.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../runtime/src/RuntimeImpl.hpp"
+#include "support/client.hpp"
+#include "support/running_runtime.hpp"
+#include "support/wait.hpp"
+
+using namespace chronos;
+using namespace chronos::test;
+
+namespace {
+
+std::size_t count_entries(const char* dir) {
+  std::size_t n = 0;
+  if (DIR* d = opendir(dir)) {
+    while (readdir(d)) ++n;
+    closedir(d);
+  }
+  return n;
+}
+
+// Echo `message` on a fresh connection, reading concurrently so large messages cannot deadlock.
+bool echo_round_trip(std::uint16_t port, const std::string& message, bool ipv6 = false) {
+  Client c(port, ipv6);
+  if (!c.connected()) return false;
+  bool sent = false;
+  std::thread writer([&] { sent = c.send_all(message, 30s); });
+  const std::string back = c.recv_exact(message.size(), 30s);
+  writer.join();
+  return sent && back == message;
+}
+
+}  // namespace
+
+TEST_CASE("echo: every size from 1 byte to 4 MiB comes back intact", "[runtime]") {
+  RunningRuntime rt(small_config());
+  for (std::size_t size : {1ul, 2ul, 63ul, 64ul, 1000ul, 4096ul, 65535ul, 65536ul, 65537ul,
+                           1ul << 20, (1ul << 20) + 1, 4ul << 20}) {
+    INFO("size " << size);
+    CHECK(echo_round_trip(rt.port(), pattern(size, static_cast<std::uint32_t>(size))));
+  }
+}
+
+TEST_CASE("echo: 1,000 connections x 100 messages, every byte verified", "[runtime][stress]") {
+  constexpr int kConnections = 1000, kMessages = 100, kThreads = 4;
+  RunningRuntime rt(small_config(2, 4096));
+  std::atomic<int> bad{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::unique_ptr<Client>> clients;
+      for (int i = t; i < kConnections; i += kThreads)
+        clients.push_back(std::make_unique<Client>(rt.port()));
+      for (auto& c : clients)
+        if (!c->connected()) bad++;
+      for (int m = 0; m < kMessages && bad == 0; ++m) {
+        // One message on every connection, then every reply: all connections busy at once.
+        std::vector<std::string> sent;
+        for (std::size_t i = 0; i < clients.size(); ++i) {
+          sent.push_back(
+              pattern(1 + (m * 37 + i * 11) % 300, static_cast<std::uint32_t>(i * kMessages + m)));
+          if (!clients[i]->send_all(sent.back())) bad++;
+        }
+        for (std::size_t i = 0; i < clients.size(); ++i)
+          if (clients[i]->recv_exact(sent[i].size()) != sent[i]) bad++;
+      }
+      done++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(bad == 0);
+  CHECK(rt.echo.overlaps == 0);  // no connection was ever served by two workers at once
+  CHECK(wait_until([&] { return rt.stats().accepted == kConnections; }));
+}
+
+TEST_CASE("no two workers ever serve one connection at once", "[runtime]") {
+  RunningRuntime rt(small_config(4, 1024));
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Client c(rt.port());
+      // Many small writes without waiting: events pile up while the connection is being served.
+      std::string all;
+      for (int i = 0; i < 2000; ++i) {
+        const std::string piece = pattern(1 + i % 50, static_cast<std::uint32_t>(t * 10000 + i));
+        all += piece;
+        if (!c.send_all(piece)) bad++;
+      }
+      if (c.recv_exact(all.size()) != all) bad++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(bad == 0);
+  CHECK(rt.echo.overlaps == 0);
+}
+
+TEST_CASE("slow reader: the server stops reading instead of buffering without bound", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].max_buffer_bytes = 64 * 1024;
+  RunningRuntime rt(config);
+  Client c(rt.port());
+  // Write without reading until the connection pushes back (a short send deadline).
+  const std::string chunk = pattern(64 * 1024, 1);
+  std::size_t written = 0;
+  while (written < (256u << 20) && c.send_all(chunk, 500ms)) written += chunk.size();
+  const std::uint64_t taken = rt.echo.bytes.load();
+  INFO("client wrote " << written << " bytes; handler took " << taken);
+  CHECK(written < (256u << 20));  // it did push back
+  // What the handler took is bounded by socket buffers plus max_buffer_bytes, not by `written`.
+  CHECK(taken < 32u << 20);
+  // Now read: everything written so far comes back, in order.
+  std::string expected;
+  for (std::size_t i = 0; i < written / chunk.size(); ++i) expected += chunk;
+  CHECK(c.recv_exact(expected.size(), 30s) == expected);
+}
+
+TEST_CASE("an input message larger than max_buffer_bytes closes the connection", "[runtime]") {
+  // A handler that never consumes: it waits for a whole message that never fits.
+  static const chronos_plugin hoarder = {
+      CHRONOS_ABI_MAJOR,
+      CHRONOS_ABI_MINOR,
+      sizeof(chronos_plugin),
+      "hoarder",
+      "1",
+      nullptr,
+      nullptr,
+      nullptr,
+      [](void*, chronos_conn*, void*, const uint8_t*, size_t) -> int64_t { return 0; },
+      nullptr};
+  RuntimeConfig config = small_config();
+  config.listeners[0].handler = "hoarder";
+  config.listeners[0].max_buffer_bytes = 4096;
+  Runtime runtime(config);
+  runtime.add_handler("hoarder", &hoarder);
+  runtime.bind();
+  std::thread t([&] { runtime.run(); });
+  Client c(runtime.port("echo"));
+  c.send_all(pattern(5000, 3));
+  CHECK(c.wait_closed());
+  CHECK(wait_until([&] { return runtime.stats().oversized_closed == 1; }));
+  runtime.stop();
+  t.join();
+}
+
+TEST_CASE("max_connections: the next client sees a close, the others keep working", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].max_connections = 2;
+  RunningRuntime rt(config);
+  Client a(rt.port()), b(rt.port());
+  REQUIRE(a.send_all("a"));
+  REQUIRE(a.recv_exact(1) == "a");
+  REQUIRE(b.send_all("b"));
+  REQUIRE(b.recv_exact(1) == "b");
+  Client extra(rt.port());
+  CHECK(extra.wait_closed(5s));
+  CHECK(wait_until([&] { return rt.stats().refused == 1; }));
+  CHECK(a.send_all("still"));
+  CHECK(a.recv_exact(5) == "still");
+  // Once one closes, a new client is served again.
+  b.close();
+  REQUIRE(wait_until([&] { return rt.stats().open == 1; }));
+  Client later(rt.port());
+  CHECK(later.send_all("x"));
+  CHECK(later.recv_exact(1) == "x");
+}
+
+TEST_CASE("idle_timeout_ms closes idle connections and spares busy ones", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].idle_timeout_ms = 300;
+  RunningRuntime rt(config);
+  Client idle(rt.port()), busy(rt.port());
+  const auto start = std::chrono::steady_clock::now();
+  // The busy client talks every 50 ms for about a second: never idle for 300 ms.
+  bool busy_ok = true;
+  while (std::chrono::steady_clock::now() - start < 1000ms) {
+    busy_ok = busy_ok && busy.send_all("ping") && busy.recv_exact(4) == "ping";
+    std::this_thread::sleep_for(50ms);  // the client's pacing, not a wait for the server
+  }
+  CHECK(busy_ok);
+  CHECK(idle.wait_closed(5s));
+  CHECK(rt.stats().idle_closed >= 1);
+  CHECK(busy.send_all("pong"));
+  CHECK(busy.recv_exact(4) == "pong");
+  CHECK(busy.wait_closed(5s));  // and once it is quiet, it goes too
+}
+
+TEST_CASE("queue full (capacity 2, one slow worker): 200 connections all answered",
+          "[runtime][stress]") {
+  RunningRuntime rt(small_config(1, 2));
+  rt.echo.delay = std::chrono::microseconds(200);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 200; ++i) clients.push_back(std::make_unique<Client>(rt.port()));
+  std::vector<std::string> sent;
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    sent.push_back(pattern(100 + i, static_cast<std::uint32_t>(i)));
+    REQUIRE(clients[i]->send_all(sent.back()));
+  }
+  int bad = 0;
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    bad += clients[i]->recv_exact(sent[i].size(), 30s) != sent[i];
+  CHECK(bad == 0);
+  CHECK(rt.stats().queue_full > 0);  // the test really hit backpressure
+  CHECK(rt.stats().accepted == 200);
+}
+
+TEST_CASE("the reactor feeds the very queue the worker pool drains", "[runtime]") {
+  RunningRuntime rt(small_config(2, 64));
+  REQUIRE(echo_round_trip(rt.port(), "x"));
+  Scheduler& scheduler = rt.runtime().impl().scheduler;
+  REQUIRE(wait_until([&] { return scheduler.pool() != nullptr; }));
+  CHECK(&scheduler.pool()->queue() == &scheduler.queue());
+  // Every job the reactor submitted was completed by that pool.
+  CHECK(
+      wait_until([&] { return scheduler.pool()->completed_jobs() == rt.stats().jobs_submitted; }));
+}
+
+TEST_CASE("a stale job for a closed connection is dropped, not given to the slot's new owner",
+          "[runtime]") {
+  RunningRuntime rt(small_config(1, 64));
+  std::uint64_t old_id;
+  {
+    Client a(rt.port());
+    REQUIRE(a.send_all("a"));
+    REQUIRE(a.recv_exact(1) == "a");
+    old_id = rt.echo.last_conn_id.load();
+  }
+  REQUIRE(wait_until([&] { return rt.stats().closed == 1; }));
+  Client b(rt.port());
+  REQUIRE(b.send_all("b"));
+  REQUIRE(b.recv_exact(1) == "b");
+  const std::uint64_t new_id = rt.echo.last_conn_id.load();
+  REQUIRE((new_id & 0xffffffff) == (old_id & 0xffffffff));  // same slot reused...
+  REQUIRE(new_id != old_id);                                // ...under a new generation
+  const auto calls = rt.echo.calls.load();
+  REQUIRE(rt.runtime().impl().scheduler.submit_connection_job(old_id));
+  CHECK(wait_until([&] { return rt.stats().stale_jobs == 1; }));
+  CHECK(rt.echo.calls == calls);  // b's handler was not run by the stale job
+  CHECK(b.send_all("still b"));
+  CHECK(b.recv_exact(7) == "still b");
+}
+
+TEST_CASE("inline mode serves on the reactor thread", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].execution = Execution::inline_;
+  RunningRuntime rt(config);
+  CHECK(echo_round_trip(rt.port(), pattern(100000, 9)));
+  CHECK(rt.echo.last_thread.load() == rt.reactor_thread.load());
+  CHECK(rt.stats().jobs_submitted == 0);
+}
+
+TEST_CASE("IPv6 listeners work", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].address = "[::1]:0";
+  RunningRuntime rt(config);
+  CHECK(echo_round_trip(rt.port(), "over v6", true));
+}
+
+TEST_CASE("a reset or hung-up connection is closed once", "[runtime]") {
+  RunningRuntime rt(small_config());
+  for (int i = 0; i < 20; ++i) {
+    Client c(rt.port());
+    REQUIRE(c.send_all("x"));
+    REQUIRE(c.recv_exact(1) == "x");
+    if (i % 2)
+      c.reset();
+    else
+      c.close();
+  }
+  CHECK(wait_until([&] { return rt.echo.closed == 20; }));
+  CHECK(rt.echo.opened == 20);
+  CHECK(rt.stats().closed == 20);
+}
+
+TEST_CASE("two runtimes in one process serve independently", "[runtime]") {
+  RunningRuntime one(small_config()), two(small_config());
+  CHECK(echo_round_trip(one.port(), "one"));
+  CHECK(echo_round_trip(two.port(), "two"));
+  CHECK(one.echo.opened == 1);
+  CHECK(two.echo.opened == 1);
+}
+
+TEST_CASE("a clean stop closes every socket and joins every thread", "[runtime]") {
+  const std::size_t fds_before = count_entries("/proc/self/fd");
+  const std::size_t threads_before = count_entries("/proc/self/task");
+  {
+    RunningRuntime rt(small_config(3));
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 10; ++i) {
+      clients.push_back(std::make_unique<Client>(rt.port()));
+      REQUIRE(clients.back()->send_all("hi"));
+      REQUIRE(clients.back()->recv_exact(2) == "hi");
+    }
+    rt.stop();  // with ten connections open
+    for (auto& c : clients) CHECK(c->wait_closed(5s));
+    CHECK(rt.echo.closed == 10);
+  }
+  CHECK(count_entries("/proc/self/fd") == fds_before);
+  CHECK(count_entries("/proc/self/task") == threads_before);
+}
+
+TEST_CASE("stop before run makes run return at once", "[runtime]") {
+  Runtime runtime(small_config());
+  EchoStats stats;
+  runtime.add_handler("echo", echo_plugin(), echo_config(stats));
+  runtime.stop();
+  runtime.run();  // returns: stop was asked first
+  CHECK(runtime.stats().accepted == 0);
+}
+
+TEST_CASE("a port in use is an error that names the address", "[runtime]") {
+  RunningRuntime holder(small_config());
+  RuntimeConfig clash = small_config();
+  clash.listeners[0].address = "127.0.0.1:" + std::to_string(holder.port());
+  Runtime runtime(clash);
+  EchoStats stats;
+  runtime.add_handler("echo", echo_plugin(), echo_config(stats));
+  CHECK_THROWS_WITH(runtime.bind(), Catch::Contains(clash.listeners[0].address) &&
+                                        Catch::Contains("Address already in use"));
+}
+
+TEST_CASE("a listener naming a missing handler is an error", "[runtime]") {
+  RuntimeConfig config = small_config();
+  config.listeners[0].handler = "nope";
+  Runtime runtime(config);
+  CHECK_THROWS_WITH(runtime.bind(), Catch::Contains("no handler named nope"));
+}

@@ -1,0 +1,60 @@
+// RunningRuntime: a chronos::Runtime serving the test echo handler on its own thread, stopped
+// and joined when the test is done.
+#pragma once
+
+#include <thread>
+#include <vector>
+
+#include "chronos/Runtime.hpp"
+#include "echo_handler.hpp"
+
+namespace chronos::test {
+
+inline ListenerConfig echo_listener(std::string name = "echo",
+                                    std::string address = "127.0.0.1:0") {
+  ListenerConfig l;
+  l.name = std::move(name);
+  l.address = std::move(address);
+  l.handler = "echo";
+  return l;
+}
+
+class RunningRuntime {
+ public:
+  explicit RunningRuntime(RuntimeConfig config) : runtime_(std::move(config)) {
+    runtime_.add_handler("echo", echo_plugin(), echo_config(echo));
+    runtime_.bind();
+    thread_ = std::thread([this] {
+      reactor_thread = std::this_thread::get_id();
+      runtime_.run();
+    });
+  }
+  ~RunningRuntime() { stop(); }
+
+  void stop() {
+    runtime_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::uint16_t port(std::string_view listener = "echo") { return runtime_.port(listener); }
+  Runtime& runtime() { return runtime_; }
+  RuntimeStats stats() const { return runtime_.stats(); }
+
+  EchoStats echo;  // declared before runtime_: outlives it
+  std::atomic<std::thread::id> reactor_thread{};
+
+ private:
+  Runtime runtime_;
+  std::thread thread_;
+};
+
+inline RuntimeConfig small_config(std::size_t workers = 2, std::size_t queue = 1024) {
+  RuntimeConfig c;
+  c.workers = workers;
+  c.queue_capacity = queue;
+  c.shutdown_timeout_ms = 5000;
+  c.listeners.push_back(echo_listener());
+  return c;
+}
+
+}  // namespace chronos::test
