@@ -45,12 +45,17 @@ inline std::uint32_t handle_generation(std::uint64_t h) {
 }
 
 struct Connection {
-  // Set by the reactor before the connection's first job is queued; constant while open.
+  // Set by the reactor before the connection's first job is queued; constant while open. The
+  // reactor itself reads only the plain values (never through the pointers: the owner may be
+  // releasing them while it looks).
   int fd = -1;
   std::uint32_t index = 0;
-  ListenerState* listener = nullptr;
-  std::shared_ptr<HandlerInstance> handler;
+  std::shared_ptr<ListenerState> listener;      // released by the owner at close
+  std::shared_ptr<HandlerInstance> handler;     // released by the owner at close
+  const ListenerState* listener_id = nullptr;   // identity only, for the reactor
+  const HandlerInstance* handler_id = nullptr;  // identity only, for the reactor
   std::size_t max_buffer = 0;
+  std::uint32_t idle_timeout_ms = 0;
   bool inline_mode = false;
   // Written by the reactor at (re)use only; read by jobs to recognise stale handles.
   std::atomic<std::uint32_t> generation{0};

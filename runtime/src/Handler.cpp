@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "Connection.hpp"
+#include "chronos/Runtime.hpp"
 
 namespace chronos {
 namespace {
@@ -55,23 +56,29 @@ std::string abi_problem(const chronos_plugin* plugin) {
 HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
                                  std::string_view config, std::shared_ptr<spdlog::logger> log,
                                  std::shared_ptr<void> keep_alive)
-    : keep_alive_(std::move(keep_alive)), name_(std::move(name)), plugin_(plugin) {
+    : keep_alive_(std::move(keep_alive)),
+      name_(std::move(name)),
+      config_(config.empty() ? std::string_view("{}") : config),
+      plugin_(plugin) {
   if (const std::string problem = abi_problem(plugin); !problem.empty())
-    throw std::runtime_error(name_ + ": " + problem);
+    throw RuntimeError(RuntimeError::Subject::handler, name_, name_ + ": " + problem);
   host_.plugin_name = plugin->name ? plugin->name : name_;
   host_.log = std::move(log);
   if (!plugin->init) return;
-  const std::string text(config.empty() ? std::string_view("{}") : config);
   char error[512] = {};
-  if (plugin->init(&host_, &kHostApi, text.c_str(), text.size(), &instance_, error,
+  if (plugin->init(&host_, &kHostApi, config_.c_str(), config_.size(), &instance_, error,
                    sizeof(error)) != 0) {
     error[sizeof(error) - 1] = '\0';
-    throw std::runtime_error(name_ + ": init failed: " + (error[0] ? error : "no reason given"));
+    throw RuntimeError(RuntimeError::Subject::handler, name_,
+                       name_ + ": init failed: " + (error[0] ? error : "no reason given"));
   }
+  host_.log->debug("handler {}: started {} {}", name_, host_.plugin_name,
+                   plugin->version ? plugin->version : "");
 }
 
 HandlerInstance::~HandlerInstance() {
   if (plugin_->shutdown) plugin_->shutdown(instance_);
+  host_.log->debug("handler {}: shut down", name_);
 }
 
 }  // namespace chronos

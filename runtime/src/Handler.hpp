@@ -43,9 +43,16 @@ class HandlerInstance {
   void* instance() const noexcept { return instance_; }
   const std::string& name() const noexcept { return name_; }
 
+  // Whether this instance is what `spec` asks for (then a reload keeps it running).
+  bool matches(const chronos_plugin* plugin, std::string_view config,
+               const std::shared_ptr<void>& keep_alive) const noexcept {
+    return plugin == plugin_ && config == config_ && keep_alive == keep_alive_;
+  }
+
  private:
   std::shared_ptr<void> keep_alive_;  // declared first: released last, after shutdown
   std::string name_;
+  std::string config_;
   chronos_host host_;
   const chronos_plugin* plugin_;
   void* instance_ = nullptr;

@@ -27,7 +27,8 @@ namespace {
 constexpr std::uint64_t kStopToken = 0;
 constexpr std::uint64_t kRoomToken = 1;
 constexpr std::uint64_t kTimerToken = 2;
-constexpr std::uint64_t kFirstListenerToken = 3;
+constexpr std::uint64_t kWatchTokenBase = 16;             // + index into watches_
+constexpr std::uint64_t kListenerTokenBase = 1ull << 20;  // + ListenerState::id
 
 constexpr int kMaxEvents = 256;
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -71,18 +72,101 @@ Scheduler::Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger
 Scheduler::~Scheduler() = default;
 
 void Scheduler::bind(const HandlerLookup& lookup) {
-  std::vector<std::unique_ptr<ListenerState>> listeners;
-  for (const ListenerConfig& config : config_.listeners) {
-    auto listener = std::make_unique<ListenerState>();
+  reconfigure(config_.listeners, lookup);
+  bound_ = true;
+}
+
+void Scheduler::watch(int fd, std::function<void()> on_readable) {
+  watches_.push_back({fd, std::move(on_readable)});
+}
+
+ListenerState* Scheduler::listener_by_id(std::uint64_t id) noexcept {
+  for (auto& l : listeners_)
+    if (l->id == id) return l.get();
+  return nullptr;  // removed by a reload while its event was in flight
+}
+
+void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
+                            const HandlerLookup& lookup) {
+  // Phase 1, may throw: resolve handlers and bind new addresses. Nothing live changes yet.
+  std::vector<std::shared_ptr<ListenerState>> next;
+  std::vector<ListenerState*> reused(configs.size(), nullptr);  // old socket to move over
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    const ListenerConfig& config = configs[i];
+    auto listener = std::make_shared<ListenerState>();
     listener->config = config;
     listener->handler = lookup(config.handler);
     if (!listener->handler)
-      throw std::runtime_error("listener " + config.name + ": no handler named " + config.handler);
-    listener->fd = listen_on(config.address);
-    listener->port = local_port(listener->fd.get());
-    listeners.push_back(std::move(listener));
+      throw RuntimeError(RuntimeError::Subject::listener, config.name,
+                         "listener " + config.name + ": no handler named " + config.handler);
+    for (auto& old : listeners_)
+      if (old->config.address == config.address && old->fd &&
+          std::find(reused.begin(), reused.end(), old.get()) == reused.end())
+        reused[i] = old.get();
+    if (!reused[i]) {
+      try {
+        listener->fd = listen_on(config.address);
+      } catch (const std::system_error& e) {
+        throw RuntimeError(RuntimeError::Subject::listener, config.name,
+                           "listener " + config.name + ": " + e.what());
+      }
+      listener->port = local_port(listener->fd.get());
+      listener->id = next_listener_id_++;
+    }
+    next.push_back(std::move(listener));
   }
-  listeners_ = std::move(listeners);
+  // Phase 2, cannot fail: move kept sockets over, register new ones, close removed ones.
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    ListenerState& listener = *next[i];
+    for (auto& old : listeners_)
+      if (old->config.name == listener.config.name) listener.open = old->open;
+    if (ListenerState* old = reused[i]) {
+      listener.fd = std::move(old->fd);  // same socket, same epoll registration and token
+      listener.id = old->id;
+      listener.port = old->port;
+      listener.accept_pending = old->accept_pending;
+      listener.paused_until_ms = old->paused_until_ms;
+    } else if (const int rc =
+                   epoll_.add(listener.fd.get(), EPOLLIN, kListenerTokenBase + listener.id);
+               rc < 0) {
+      log_->error("{}: epoll_ctl(add listener): {}", listener.config.name, std::strerror(-rc));
+    }
+  }
+  std::vector<std::shared_ptr<ListenerState>> retired;
+  retired.swap(listeners_);
+  listeners_ = std::move(next);
+  for (auto& old : retired) old->fd.reset();  // a removed address: closing unregisters it
+  schedule_drains(retired);
+  // A kept socket may have connections waiting from before; edge-triggered, so look now.
+  for (auto& l : listeners_)
+    if (running_ && l->accept_pending) accept_all(*l);
+}
+
+// Connections whose handler was replaced are closed after their listener's drain_timeout_ms.
+void Scheduler::schedule_drains(const std::vector<std::shared_ptr<ListenerState>>& retired) {
+  const std::int64_t now = now_ms();
+  bool armed = false;
+  for (std::uint32_t i = 0; i < table_.used(); ++i) {
+    Connection& c = table_.at(i);
+    if (c.state.load(std::memory_order_relaxed) & ev::kClosed) continue;
+    // Which listener was it accepted under? Compared by address only: `retired` keeps them alive.
+    const ListenerState* was = nullptr;
+    for (const auto& old : retired)
+      if (old.get() == c.listener_id) was = old.get();
+    if (!was) continue;
+    std::uint32_t drain_ms = 0;
+    bool replaced = true;
+    for (const auto& l : listeners_)
+      if (l->config.name == was->config.name) {
+        drain_ms = l->config.drain_timeout_ms;
+        replaced = l->handler.get() != c.handler_id;
+      }
+    if (drain_ms == 0 && replaced) drain_ms = was->config.drain_timeout_ms;  // listener removed
+    if (drain_ms == 0 || !replaced) continue;
+    timers_.push({now + drain_ms, c.handle(), true});
+    armed = true;
+  }
+  if (armed) arm_timer();
 }
 
 std::uint16_t Scheduler::port(std::string_view name) const {
@@ -109,6 +193,7 @@ RuntimeStats Scheduler::stats() const noexcept {
   s.idle_closed = get(idle_closed_);
   s.oversized_closed = get(oversized_);
   s.accept_errors = get(accept_errors_);
+  s.drained = get(drained_);
   return s;
 }
 
@@ -125,9 +210,8 @@ void Scheduler::run() {
   must(epoll_.add(stop_fd_.get(), EPOLLIN, kStopToken), "epoll_ctl(stop)");
   must(epoll_.add(pool_->room_fd(), EPOLLIN, kRoomToken), "epoll_ctl(room)");
   must(epoll_.add(timer_fd_.get(), EPOLLIN, kTimerToken), "epoll_ctl(timer)");
-  for (std::size_t i = 0; i < listeners_.size(); ++i)
-    must(epoll_.add(listeners_[i]->fd.get(), EPOLLIN, kFirstListenerToken + i),
-         "epoll_ctl(listen)");
+  for (std::size_t i = 0; i < watches_.size(); ++i)
+    must(epoll_.add(watches_[i].fd, EPOLLIN, kWatchTokenBase + i), "epoll_ctl(watch)");
   for (const auto& l : listeners_)
     log_->info("listening on {} ({}, {} mode)", l->config.address, l->config.name,
                l->config.execution == Execution::inline_ ? "inline" : "pool");
@@ -160,8 +244,10 @@ void Scheduler::handle_event(const epoll_event& event) {
       drain_eventfd(pool_->room_fd());  // flush_jobs() retries after this round
     } else if (token == kTimerToken) {
       handle_timers();
-    } else if (token - kFirstListenerToken < listeners_.size()) {
-      accept_all(*listeners_[token - kFirstListenerToken]);
+    } else if (token >= kListenerTokenBase) {
+      if (ListenerState* l = listener_by_id(token - kListenerTokenBase)) accept_all(*l);
+    } else if (token - kWatchTokenBase < watches_.size()) {
+      watches_[token - kWatchTokenBase].on_readable();
     }
     return;
   }
@@ -221,7 +307,7 @@ void Scheduler::accept_all(ListenerState& listener) {
     }
     const int fd = accept4(listener.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      if (listener.open.load(std::memory_order_relaxed) >= listener.config.max_connections) {
+      if (listener.open->load(std::memory_order_relaxed) >= listener.config.max_connections) {
         ::close(fd);  // over the limit: the client sees a close, not a hang
         refused_.fetch_add(1, std::memory_order_relaxed);
         continue;
@@ -296,8 +382,11 @@ void Scheduler::open_connection(ListenerState& listener, int fd) {
   std::uint32_t generation = c->generation.load(std::memory_order_relaxed) + 1;
   if (generation == 0) generation = 1;
   c->fd = fd;
-  c->listener = &listener;
+  c->listener = listener.shared_from_this();
   c->handler = listener.handler;
+  c->listener_id = &listener;
+  c->handler_id = listener.handler.get();
+  c->idle_timeout_ms = listener.config.idle_timeout_ms;
   c->max_buffer = std::max<std::size_t>(listener.config.max_buffer_bytes, 1);
   c->inline_mode = listener.config.execution == Execution::inline_;
   c->plugin_state = nullptr;
@@ -306,7 +395,7 @@ void Scheduler::open_connection(ListenerState& listener, int fd) {
   c->generation.store(generation, std::memory_order_relaxed);
   // Relaxed: the connection's first job publishes all of the above (queue release/acquire).
   c->state.store(0, std::memory_order_relaxed);
-  listener.open.fetch_add(1, std::memory_order_relaxed);
+  listener.open->fetch_add(1, std::memory_order_relaxed);
   open_.fetch_add(1, std::memory_order_relaxed);
   accepted_.fetch_add(1, std::memory_order_relaxed);
 
@@ -319,7 +408,7 @@ void Scheduler::open_connection(ListenerState& listener, int fd) {
   }
   if (listener.config.idle_timeout_ms > 0) {
     const bool earliest = timers_.empty();
-    timers_.push({now_ms() + listener.config.idle_timeout_ms, handle});
+    timers_.push({now_ms() + listener.config.idle_timeout_ms, handle, false});
     if (earliest) arm_timer();
   }
   notify(*c, ev::kOpen);
@@ -334,13 +423,18 @@ void Scheduler::handle_timers() {
     timers_.pop();
     Connection* c = table_.find(timer.handle);
     if (!c || (c->state.load(std::memory_order_relaxed) & ev::kClosed)) continue;
-    const std::int64_t timeout = c->listener->config.idle_timeout_ms;
+    if (timer.drain) {
+      drained_.fetch_add(1, std::memory_order_relaxed);
+      notify(*c, ev::kClose);
+      continue;
+    }
+    const std::int64_t timeout = c->idle_timeout_ms;
     const std::int64_t last = c->last_active_ms.load(std::memory_order_relaxed);
     if (now - last >= timeout) {
       idle_closed_.fetch_add(1, std::memory_order_relaxed);
       notify(*c, ev::kClose);
     } else {
-      timers_.push({last + timeout, timer.handle});  // one check per timeout, never a scan
+      timers_.push({last + timeout, timer.handle, false});  // one check per timeout, never a scan
     }
   }
   resume_accepting();  // a back-off may have ended
@@ -572,11 +666,11 @@ void Scheduler::close_connection(Connection& c, bool call_on_close) {
   c.plugin_state = nullptr;
   c.opened = false;
   c.handler.reset();
-  ListenerState* listener = c.listener;
+  const std::shared_ptr<ListenerState> listener = std::move(c.listener);
   const std::uint32_t index = c.index;
   // Release: the reactor's fetch_or that sees kClosed also sees the slot torn down.
   c.state.store(ev::kClosed | ev::kOwned, std::memory_order_release);
-  listener->open.fetch_sub(1, std::memory_order_relaxed);
+  listener->open->fetch_sub(1, std::memory_order_relaxed);
   closed_.fetch_add(1, std::memory_order_relaxed);
   table_.release(index);  // from here on the slot may be reused: do not touch `c`
   if (open_.fetch_sub(1, std::memory_order_relaxed) == 1 &&

@@ -26,12 +26,17 @@ class logger;
 
 namespace chronos {
 
-struct ListenerState {
+// One listener as configured now. A reload that changes a listener builds a new ListenerState
+// (moving the socket over when the address is unchanged); connections keep the one they were
+// accepted under alive until they close.
+struct ListenerState : std::enable_shared_from_this<ListenerState> {
+  std::uint64_t id = 0;  // names the socket in epoll; kept while the socket is kept
   ListenerConfig config;
   Fd fd;
   std::uint16_t port = 0;
   std::shared_ptr<HandlerInstance> handler;
-  std::atomic<std::size_t> open{0};  // connections open now
+  // Connections open now; shared by every generation of the same-named listener.
+  std::shared_ptr<std::atomic<std::size_t>> open = std::make_shared<std::atomic<std::size_t>>(0);
   bool accept_pending = false;       // an accept edge is waiting (reactor paused or backing off)
   std::int64_t paused_until_ms = 0;  // accept back-off after EMFILE without a spare fd
 };
@@ -45,8 +50,20 @@ class Scheduler {
 
   // Creates every listening socket, each served by the handler `lookup` names. Throws.
   void bind(const HandlerLookup& lookup);
-  bool bound() const noexcept { return !listeners_.empty() || config_.listeners.empty(); }
+  bool bound() const noexcept { return bound_; }
   std::uint16_t port(std::string_view listener) const;
+
+  // Makes `listeners` the live set (before run(), or on the reactor thread while running):
+  // a listener whose address is unchanged keeps its socket, so no connection attempt is lost;
+  // new addresses are bound first, and if any bind fails (or a handler is missing) it throws
+  // and nothing changes. Removed sockets are closed. Open connections keep the handler and
+  // listener they started with; those whose handler was replaced are closed after their
+  // listener's drain_timeout_ms, if set.
+  void reconfigure(const std::vector<ListenerConfig>& listeners, const HandlerLookup& lookup);
+
+  // Calls `on_readable` on the reactor thread whenever `fd` becomes readable (edge-triggered:
+  // drain it). Register before run().
+  void watch(int fd, std::function<void()> on_readable);
 
   void run();            // the reactor loop, then the clean stop; call once
   void stop() noexcept;  // any thread, even a signal handler: one eventfd write
@@ -64,11 +81,18 @@ class Scheduler {
   struct Timer {
     std::int64_t deadline_ms;
     std::uint64_t handle;
+    bool drain;  // a reload's drain deadline, not an idle check
     bool operator>(const Timer& other) const { return deadline_ms > other.deadline_ms; }
+  };
+  struct Watch {
+    int fd;
+    std::function<void()> on_readable;
   };
 
   // reactor thread
   void handle_event(const epoll_event& event);
+  ListenerState* listener_by_id(std::uint64_t id) noexcept;
+  void schedule_drains(const std::vector<std::shared_ptr<ListenerState>>& retired);
   void accept_all(ListenerState& listener);
   enum class Shed { one, backlog_empty, failed };
   Shed shed_one(ListenerState& listener);
@@ -101,7 +125,10 @@ class Scheduler {
   Fd timer_fd_;  // timerfd: idle timeouts and accept back-off
   Fd spare_fd_;  // held open so EMFILE can be answered by accept-and-close
   ConnectionTable table_;
-  std::vector<std::unique_ptr<ListenerState>> listeners_;
+  std::vector<std::shared_ptr<ListenerState>> listeners_;
+  std::vector<Watch> watches_;
+  std::uint64_t next_listener_id_ = 0;
+  bool bound_ = false;
 
   // reactor thread only
   std::vector<Job> batch_;                   // jobs from this epoll_wait round
@@ -114,7 +141,7 @@ class Scheduler {
   std::atomic<bool> stopping_{false};
   // Relaxed counters: statistics, and open_ for the stop condition (checked with the eventfd).
   std::atomic<std::uint64_t> open_{0}, accepted_{0}, refused_{0}, closed_{0}, submitted_{0},
-      queue_full_{0}, stale_{0}, idle_closed_{0}, oversized_{0}, accept_errors_{0};
+      queue_full_{0}, stale_{0}, idle_closed_{0}, oversized_{0}, accept_errors_{0}, drained_{0};
 };
 
 }  // namespace chronos

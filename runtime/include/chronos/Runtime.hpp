@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +64,35 @@ struct RuntimeStats {
   std::uint64_t idle_closed = 0;       // connections closed by idle_timeout_ms
   std::uint64_t oversized_closed = 0;  // connections closed for a message over max_buffer_bytes
   std::uint64_t accept_errors = 0;     // accept() failures such as EMFILE
+  std::uint64_t drained = 0;           // old-version connections closed by drain_timeout_ms
+};
+
+// A handler as reconfigure() wants it: a descriptor, its config (JSON text handed to init) and
+// what must outlive its instance (e.g. the dlopen handle). A spec equal to the running one (same
+// descriptor, config and keep_alive) keeps the running instance; any difference starts a new one.
+struct HandlerSpec {
+  std::string name;
+  const chronos_plugin* plugin = nullptr;
+  std::string config = "{}";
+  std::shared_ptr<void> keep_alive;
+};
+
+// A start-up or reload failure that names the handler or listener at fault.
+class RuntimeError : public std::runtime_error {
+ public:
+  enum class Subject { handler, listener };
+  RuntimeError(Subject subject, std::string name, const std::string& message)
+      : std::runtime_error(message), subject(subject), name(std::move(name)) {}
+  Subject subject;
+  std::string name;
+};
+
+// What a reconfigure() did, for the log.
+struct ReconfigureReport {
+  std::vector<std::string> started;  // handlers started afresh (new or changed)
+  std::vector<std::string> kept;     // handlers whose running instance was kept
+  std::vector<std::string> retired;  // handlers replaced or removed: they stop after their
+                                     // last connection closes
 };
 
 class Runtime {
@@ -73,14 +104,28 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Starts an instance of `plugin` under `name` with `config` (JSON text handed to its init).
-  // Throws std::runtime_error with the plugin's message if init fails or the ABI is wrong.
+  // Throws RuntimeError with the plugin's message if init fails or the ABI is wrong.
   // `keep_alive` is released after the instance's shutdown (e.g. the dlopen handle it came from).
   void add_handler(const std::string& name, const chronos_plugin* plugin,
                    std::string_view config = "{}", std::shared_ptr<void> keep_alive = {});
 
   // Binds every listener. Called by run() if not called before; call it first to learn the
-  // ports of listeners bound to port 0. Throws std::system_error (e.g. address in use).
+  // ports of listeners bound to port 0. Throws RuntimeError (e.g. address in use).
   void bind();
+
+  // Live reload: makes `handlers` and `listeners` the running set. Call it from a watch()
+  // callback (the reactor thread) or before run(). New and changed handlers are started first,
+  // new addresses bound; if anything fails it throws RuntimeError and nothing changes.
+  // Unchanged listeners keep their sockets (no connection attempt is lost). New connections get
+  // the new handlers; open ones keep theirs until they close (or their listener's
+  // drain_timeout_ms passes); a replaced instance is shut down after its last connection.
+  // workers and queue_capacity cannot change without a restart.
+  ReconfigureReport reconfigure(std::vector<ListenerConfig> listeners,
+                                std::vector<HandlerSpec> handlers);
+
+  // Calls `on_readable` on the reactor thread whenever `fd` becomes readable; edge-triggered, so
+  // drain it. For a signalfd, a control pipe, … Register before run().
+  void watch(int fd, std::function<void()> on_readable);
 
   // The port a listener is bound to (after bind()).
   std::uint16_t port(std::string_view listener) const;
