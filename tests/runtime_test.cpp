@@ -132,8 +132,12 @@ TEST_CASE("an input message larger than max_buffer_bytes closes the connection",
       sizeof(chronos_plugin),
       "hoarder",
       "1",
-      nullptr,
-      nullptr,
+      [](chronos_host*, const chronos_host_api*, const char*, size_t, void** instance, char*,
+         size_t) -> int {
+        *instance = nullptr;
+        return 0;
+      },
+      [](void*) {},
       nullptr,
       [](void*, chronos_conn*, void*, const uint8_t*, size_t) -> int64_t { return 0; },
       nullptr};

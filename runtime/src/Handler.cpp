@@ -1,12 +1,12 @@
 #include "Handler.hpp"
 
-#include <cstddef>
 #include <stdexcept>
 #include <string>
 
 #include <spdlog/spdlog.h>
 
 #include "Connection.hpp"
+#include "chronos/PluginLoader.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos {
@@ -32,26 +32,9 @@ uint64_t api_conn_id(chronos_conn* conn) { return Connection::from(conn).handle(
 constexpr chronos_host_api kHostApi = {sizeof(chronos_host_api), api_log, api_send, api_close,
                                        api_conn_id};
 
-// The descriptor must reach at least on_close, the last member of ABI 1.0.
-constexpr std::size_t kMinPluginSize = offsetof(chronos_plugin, on_close) + sizeof(void*);
-
 }  // namespace
 
 const chronos_host_api& host_api() noexcept { return kHostApi; }
-
-std::string abi_problem(const chronos_plugin* plugin) {
-  const std::string host =
-      "host ABI " + std::to_string(CHRONOS_ABI_MAJOR) + "." + std::to_string(CHRONOS_ABI_MINOR);
-  if (!plugin) return "the plugin refused to run on " + host;
-  const std::string mine =
-      "plugin ABI " + std::to_string(plugin->abi_major) + "." + std::to_string(plugin->abi_minor);
-  if (plugin->abi_major != CHRONOS_ABI_MAJOR || plugin->abi_minor > CHRONOS_ABI_MINOR)
-    return mine + " is not compatible with " + host;
-  if (plugin->size < kMinPluginSize)
-    return "descriptor of " + std::to_string(plugin->size) + " bytes is too small for " + mine;
-  if (!plugin->on_data) return "the descriptor has no on_data callback";
-  return {};
-}
 
 HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
                                  std::string_view config, std::shared_ptr<spdlog::logger> log,
@@ -60,11 +43,10 @@ HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
       name_(std::move(name)),
       config_(config.empty() ? std::string_view("{}") : config),
       plugin_(plugin) {
-  if (const std::string problem = abi_problem(plugin); !problem.empty())
-    throw RuntimeError(RuntimeError::Subject::handler, name_, name_ + ": " + problem);
+  if (const std::string problem = check_descriptor(plugin, "handler " + name_); !problem.empty())
+    throw RuntimeError(RuntimeError::Subject::handler, name_, problem);
   host_.plugin_name = plugin->name ? plugin->name : name_;
   host_.log = std::move(log);
-  if (!plugin->init) return;
   char error[512] = {};
   if (plugin->init(&host_, &kHostApi, config_.c_str(), config_.size(), &instance_, error,
                    sizeof(error)) != 0) {
@@ -77,7 +59,7 @@ HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
 }
 
 HandlerInstance::~HandlerInstance() {
-  if (plugin_->shutdown) plugin_->shutdown(instance_);
+  plugin_->shutdown(instance_);
   host_.log->debug("handler {}: shut down", name_);
 }
 

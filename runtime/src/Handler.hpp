@@ -26,9 +26,6 @@ namespace chronos {
 // The host's function table handed to every plugin (stateless, so one for all runtimes).
 const chronos_host_api& host_api() noexcept;
 
-// Why `plugin` cannot run on this host ("" if it can): ABI major/minor and struct size.
-std::string abi_problem(const chronos_plugin* plugin);
-
 class HandlerInstance {
  public:
   // Checks the ABI and calls init with `config`; throws std::runtime_error with the reason.

@@ -1,0 +1,104 @@
+// chronos::load_config — the YAML configuration of the contract, parsed and validated in one pass.
+//
+//   chronos::ConfigResult result = chronos::load_config("configs/chronos.yaml");
+//   if (!result.ok()) {
+//     for (const auto& error : result.errors) std::cerr << to_string(error) << '\n';
+//     return 1;
+//   }
+//   const chronos::Config& config = *result.config;
+//
+// Every error carries the FILE:LINE:COLUMN (1-based) of the YAML node it is about, and every
+// error of the file is reported, sorted by position, not just the first. A YAML syntax error
+// stops the parser, so it comes alone. A file that cannot be read is reported at FILE:1:1, so
+// that every message has the same shape and editors can jump to it.
+//
+// Scalars follow the YAML 1.2 core schema: integers must be plain (unquoted) decimal numbers;
+// `true`/`false` are booleans, `null`/`~`/empty are null, anything else is a string. A quoted
+// value is always a string.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chronos/Runtime.hpp"
+
+namespace chronos {
+
+// A position in a configuration file, 1-based.
+struct SourceMark {
+  std::string file;
+  int line = 1;
+  int column = 1;
+};
+
+struct ConfigError {
+  SourceMark mark;
+  std::string message;
+};
+
+// "FILE:LINE:COLUMN"
+std::string to_string(const SourceMark& mark);
+// "FILE:LINE:COLUMN: message" — the format of `chronos -t` and of reload errors.
+std::string to_string(const ConfigError& error);
+
+struct PluginConfig {
+  std::string name;
+  std::string path;                // absolute; a relative path is taken from the config's folder
+  std::string config_json = "{}";  // the `config:` map as compact JSON text, "{}" if absent
+  SourceMark mark;                 // the plugin's entry (its first key)
+  SourceMark path_mark;            // the `path:` value: report load and ABI failures here
+  SourceMark config_mark;          // the `config:` key (or the entry): report init failures here
+};
+
+struct Config {
+  std::string file;  // the path as given to load_config
+  // workers 0 = `auto` (one per CPU). listeners[i].handler is the name of a plugin below.
+  RuntimeConfig runtime;
+  std::string log_level = "info";  // trace | debug | info | warn | error
+  std::vector<PluginConfig> plugins;
+  // Parallel to runtime.listeners: each listener's entry (its first key), and its `address:`
+  // value, where bind failures belong.
+  std::vector<SourceMark> listener_marks;
+  std::vector<SourceMark> listener_address_marks;
+
+  const PluginConfig* find_plugin(const std::string& name) const;
+};
+
+struct ConfigResult {
+  std::optional<Config> config;     // set when errors is empty
+  std::vector<ConfigError> errors;  // sorted by line, then column
+
+  bool ok() const noexcept { return errors.empty(); }
+};
+
+// Reads, parses and validates `path`. Never throws for anything wrong with the file.
+ConfigResult load_config(const std::string& path);
+
+// Same, from text already in memory; `file` names it in marks and anchors relative plugin paths.
+ConfigResult parse_config(const std::string& text, const std::string& file);
+
+// Limits beyond which a value is refused as a likely mistake.
+inline constexpr std::size_t kMaxWorkers = 4096;
+inline constexpr std::size_t kMaxQueueCapacity = std::size_t{1} << 24;
+inline constexpr std::size_t kMaxConnections = std::size_t{1} << 20;  // Linux's default nr_open
+inline constexpr std::size_t kMaxBufferBytes = std::size_t{1} << 30;
+inline constexpr std::uint32_t kMaxTimeoutMs = 0x7fffffff;  // ~24.8 days; fits a signed int
+
+// A setting that differs between two configurations but only takes effect after a restart.
+struct RestartChange {
+  std::string field;  // "workers" or "queue_capacity"
+  std::string from;   // as the user would write it ("auto" for workers 0)
+  std::string to;
+};
+
+// What a reload from `running` to `next` cannot apply live (empty when everything can).
+std::vector<RestartChange> restart_required_changes(const Config& running, const Config& next);
+
+// Edit distance (Levenshtein, plus swaps of neighbours), for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+// The candidate closest to `word`, if it is close enough to be a likely typo; else "".
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace chronos
