@@ -71,10 +71,7 @@ Scheduler::Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger
 
 Scheduler::~Scheduler() = default;
 
-void Scheduler::bind(const HandlerLookup& lookup) {
-  reconfigure(config_.listeners, lookup);
-  bound_ = true;
-}
+void Scheduler::bind(const HandlerLookup& lookup) { reconfigure(config_.listeners, lookup); }
 
 void Scheduler::watch(int fd, std::function<void()> on_readable) {
   watches_.push_back({fd, std::move(on_readable)});
@@ -135,6 +132,7 @@ void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
   std::vector<std::shared_ptr<ListenerState>> retired;
   retired.swap(listeners_);
   listeners_ = std::move(next);
+  bound_ = true;
   for (auto& old : retired) old->fd.reset();  // a removed address: closing unregisters it
   schedule_drains(retired);
   // A kept socket may have connections waiting from before; edge-triggered, so look now.

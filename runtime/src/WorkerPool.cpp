@@ -56,6 +56,8 @@ WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
       log_(log ? std::move(log) : spdlog::default_logger()),
       room_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!room_fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
+  // On one CPU a spinning worker only delays the thread that would give it work.
+  spin_rounds_ = cpu_count() > 1 ? kSpinRounds : 1;
   if (threads == 0) threads = cpu_count();
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
@@ -131,7 +133,7 @@ void WorkerPool::worker_loop() {
   int idle_rounds = 0;
   for (;;) {
     std::size_t n = queue_.pop_batch(batch, kBatch);
-    if (n == 0 && ++idle_rounds < kSpinRounds) {
+    if (n == 0 && ++idle_rounds < spin_rounds_) {
       cpu_relax();
       continue;
     }

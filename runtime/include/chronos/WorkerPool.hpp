@@ -76,6 +76,7 @@ class WorkerPool {
 
   MPMCQueue<Job>& queue_;
   std::shared_ptr<spdlog::logger> log_;
+  int spin_rounds_ = 1;  // empty pops before sleeping
   alignas(kCacheLine) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<std::uint32_t> wake_epoch_{0};  // the futex word sleepers wait on
   std::atomic<bool> stopping_{false};

@@ -6,7 +6,9 @@
  * only through the function table (chronos_host_api) it is given at init. Both structs carry
  * their own size and only ever grow at the end, so either side can tell what the other knows.
  *
- * Threads. init and shutdown run once per plugin instance, on the host's control thread.
+ * Threads. init runs once per plugin instance, on the host's control thread (at start-up or
+ * reload). shutdown runs once, after the instance's last callback has returned, on whichever host
+ * thread let go of the instance last (after a reload: the one that closed its last connection).
  * on_open, on_data and on_close of one connection never run at the same time: one connection is
  * served by one thread at a time (though not always the same thread). Callbacks of different
  * connections run in parallel, so state shared by an instance must be thread-safe.
