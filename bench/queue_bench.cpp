@@ -6,11 +6,18 @@
 // and round-trip drivers are written once. Runs of different queues are interleaved (the order
 // rotates each round) so that a noisy phase of the machine hits all of them alike.
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -19,15 +26,18 @@
 #include <ctime>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include <boost/lockfree/queue.hpp>
 #include <concurrentqueue.h>
 #include <oneapi/tbb/concurrent_queue.h>
+#include <boost/lockfree/queue.hpp>
 
 #include "chronos/Job.hpp"
 #include "chronos/MPMCQueue.hpp"
@@ -38,10 +48,10 @@ namespace {
 using chronos::Job;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kCapacity = 65536;   // every bounded queue, Chronos included
-constexpr std::size_t kBatch = 32;         // consumer pop size; producer batch of batch variants
+constexpr std::size_t kCapacity = 65536;      // every bounded queue, Chronos included
+constexpr std::size_t kBatch = 32;            // consumer pop size; producer batch of batch variants
 constexpr std::uint64_t kPublishEvery = 256;  // consumers add to the shared count this often
-constexpr int kSpinsBeforeYield = 128;     // failed attempts paused before a thread yields
+constexpr int kSpinsBeforeYield = 128;        // failed attempts paused before a thread yields
 
 // ------------------------------------------------------------------------------------------------
 // Small utilities
@@ -86,17 +96,37 @@ double seconds_since(Clock::time_point start) {
   std::abort();
 }
 
+[[noreturn]] void die(const char* what) {
+  std::perror(what);
+  std::exit(1);
+}
+
+// A counter in memory shared with the child processes that run the measurements (see
+// run_isolated): a measurement keeps it moving, the parent kills a child in which it stands still.
+std::atomic<std::uint64_t>& progress() {
+  static std::atomic<std::uint64_t>* const counter = [] {
+    void* page = mmap(nullptr, sizeof(std::atomic<std::uint64_t>), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) die("queue_bench: mmap");
+    return new (page) std::atomic<std::uint64_t>(0);
+  }();
+  return *counter;
+}
+
+using Samples = std::vector<double>;
+
 struct Summary {
   double median = 0, min = 0, max = 0, p99 = 0;
 };
 
-Summary summarize(std::vector<double> values) {
+Summary summarize(Samples values) {
   if (values.empty()) return {};
   std::sort(values.begin(), values.end());
-  const auto at = [&](double q) { return values[static_cast<std::size_t>(q * (values.size() - 1))]; };
+  const auto at = [&](double q) {
+    return values[static_cast<std::size_t>(q * (values.size() - 1))];
+  };
   const std::size_t mid = values.size() / 2;
-  const double median =
-      values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+  const double median = values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
   return {median, values.front(), values.back(), at(0.99)};
 }
 
@@ -111,15 +141,15 @@ template <class A>
 concept QueueAdapter = std::constructible_from<A, std::size_t> &&
     requires(A& queue, typename A::Producer& producer, typename A::Consumer& consumer,
              const Job* in, Job* out, std::size_t n) {
-      { A::kName } -> std::convertible_to<std::string_view>;
-      { A::kIsChronos } -> std::convertible_to<bool>;
-      { A::kProducerBatch } -> std::convertible_to<std::size_t>;
-      { A::kPerProducerFifo } -> std::convertible_to<bool>;
-      { queue.producer() } -> std::same_as<typename A::Producer>;
-      { queue.consumer() } -> std::same_as<typename A::Consumer>;
-      { producer.push(in, n) } -> std::same_as<std::size_t>;
-      { consumer.pop(out, n) } -> std::same_as<std::size_t>;
-    };
+  { A::kName } -> std::convertible_to<std::string_view>;
+  { A::kIsChronos } -> std::convertible_to<bool>;
+  { A::kProducerBatch } -> std::convertible_to<std::size_t>;
+  { A::kPerProducerFifo } -> std::convertible_to<bool>;
+  { queue.producer() } -> std::same_as<typename A::Producer>;
+  { queue.consumer() } -> std::same_as<typename A::Consumer>;
+  { producer.push(in, n) } -> std::same_as<std::size_t>;
+  { consumer.pop(out, n) } -> std::same_as<std::size_t>;
+};
 
 // Chronos: push (or push_batch of 32 in the batch variant); consumers use pop_batch of 32.
 template <std::size_t ProducerBatch>
@@ -211,12 +241,14 @@ class MoodycamelBulkAdapter {
 // Boost.Lockfree: node-based with `capacity` nodes pre-allocated; bounded_push never allocates,
 // so it fails when those nodes are in use, i.e. the queue is bounded at `capacity`.
 // (The compile-time capacity<> is limited to 65535 nodes, one short of ours.)
+// Order is not checked: Boost 1.71-1.74 can deliver out of order under load (an ABA problem,
+// boostorg/lockfree#59); that is a known peer bug, not something this benchmark should die of.
 class BoostAdapter {
  public:
   static constexpr std::string_view kName = "boost lockfree";
   static constexpr bool kIsChronos = false;
   static constexpr std::size_t kProducerBatch = 1;
-  static constexpr bool kPerProducerFifo = true;
+  static constexpr bool kPerProducerFifo = false;
 
   explicit BoostAdapter(std::size_t capacity) : queue_(capacity) {}
 
@@ -280,7 +312,7 @@ class MutexDequeAdapter {
   };
   struct Consumer {
     MutexDequeAdapter& self;
-    std::size_t pop(Job* out, std::size_t max) { return self.pop_some(out, max); }
+    std::size_t pop(Job* out, std::size_t max) { return self.pop_up_to(out, max); }
   };
 
   Producer producer() { return {*this}; }
@@ -294,7 +326,7 @@ class MutexDequeAdapter {
     return 1;
   }
 
-  std::size_t pop_some(Job* out, std::size_t max) {
+  std::size_t pop_up_to(Job* out, std::size_t max) {
     std::lock_guard lock(mutex_);
     const std::size_t n = std::min(max, items_.size());
     std::copy_n(items_.begin(), n, out);
@@ -462,8 +494,7 @@ void verify(std::string_view queue, const Shape& shape, std::uint64_t items,
     sum += t.sum;
   }
   if (count != items) {
-    fail(where + "consumed " + std::to_string(count) + " items, expected " +
-         std::to_string(items));
+    fail(where + "consumed " + std::to_string(count) + " items, expected " + std::to_string(items));
   }
   if (sum != expected_sum(items, shape.producers)) fail(where + "checksum of the items differs");
 }
@@ -473,7 +504,8 @@ void verify(std::string_view queue, const Shape& shape, std::uint64_t items,
 template <QueueAdapter A>
 double run_throughput(const Shape& shape, std::uint64_t items) {
   A queue(kCapacity);
-  std::atomic<std::uint64_t> consumed{0};
+  std::atomic<std::uint64_t>& consumed = progress();  // also tells the parent we are not stuck
+  consumed.store(0, std::memory_order_relaxed);
   std::vector<Tally> tallies(shape.consumers);
   StartGate gate(static_cast<int>(shape.producers + shape.consumers));
   std::vector<std::thread> threads;
@@ -508,6 +540,26 @@ double run_throughput(const Shape& shape, std::uint64_t items) {
 constexpr std::uint64_t kTripsPerSample = 100;
 constexpr std::uint64_t kWarmupTrips = 20'000;
 
+std::uint64_t total_trips(std::uint64_t samples) {
+  return kWarmupTrips + samples * kTripsPerSample;
+}
+
+// Runs trip(0), trip(1), ... : a warm-up, then `samples` timed blocks of kTripsPerSample.
+template <class Trip>
+Samples time_trips(std::uint64_t samples, Trip&& trip) {
+  std::uint64_t i = 0;
+  for (; i < kWarmupTrips; ++i) trip(i);
+  Samples ns_per_trip;
+  ns_per_trip.reserve(samples);
+  for (std::uint64_t s = 0; s < samples; ++s) {
+    const auto start = Clock::now();
+    for (std::uint64_t k = 0; k < kTripsPerSample; ++k, ++i) trip(i);
+    ns_per_trip.push_back(seconds_since(start) * 1e9 / kTripsPerSample);
+    progress().store(i, std::memory_order_relaxed);
+  }
+  return ns_per_trip;
+}
+
 template <QueueAdapter A>
 void echo(A& ping, A& pong, std::uint64_t trips) {
   auto in = ping.consumer();
@@ -530,25 +582,163 @@ void round_trip(Producer& out, Consumer& in, std::uint64_t i, std::string_view q
 }
 
 template <QueueAdapter A>
-std::vector<double> run_round_trips(std::uint64_t trips) {
+Samples run_round_trips(std::uint64_t trips) {
   const std::uint64_t samples = std::max<std::uint64_t>(1, trips / kTripsPerSample);
   A ping(kCapacity);
   A pong(kCapacity);
-  std::thread echoer([&] { echo(ping, pong, kWarmupTrips + samples * kTripsPerSample); });
+  std::thread echoer([&] { echo(ping, pong, total_trips(samples)); });
   auto out = ping.producer();
   auto in = pong.consumer();
-  std::uint64_t i = 0;
-  for (; i < kWarmupTrips; ++i) round_trip(out, in, i, A::kName);
-  std::vector<double> ns_per_trip;
-  ns_per_trip.reserve(samples);
-  for (std::uint64_t s = 0; s < samples; ++s) {
-    const auto start = Clock::now();
-    for (std::uint64_t k = 0; k < kTripsPerSample; ++k, ++i) round_trip(out, in, i, A::kName);
-    ns_per_trip.push_back(seconds_since(start) * 1e9 / kTripsPerSample);
-  }
+  Samples ns_per_trip =
+      time_trips(samples, [&](std::uint64_t i) { round_trip(out, in, i, A::kName); });
   echoer.join();
   return ns_per_trip;
 }
+
+// The floor for any queue on these two CPUs: the same ping-pong through two bare atomic words on
+// their own cache lines (one line transfer each way).
+void wait_for(const std::atomic<std::uint64_t>& word, std::uint64_t value) {
+  Backoff backoff;
+  while (word.load(std::memory_order_acquire) != value) backoff.pause();
+}
+
+Samples run_bare_round_trips(std::uint64_t trips) {
+  struct alignas(chronos::kCacheLine) Word {
+    std::atomic<std::uint64_t> value{0};
+  };
+  const std::uint64_t samples = std::max<std::uint64_t>(1, trips / kTripsPerSample);
+  Word ping, pong;
+  std::thread echoer([&] {
+    for (std::uint64_t i = 1; i <= total_trips(samples); ++i) {
+      wait_for(ping.value, i);
+      pong.value.store(i, std::memory_order_release);
+    }
+  });
+  Samples ns_per_trip = time_trips(samples, [&](std::uint64_t i) {
+    ping.value.store(i + 1, std::memory_order_release);
+    wait_for(pong.value, i + 1);
+  });
+  echoer.join();
+  return ns_per_trip;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Isolation: every measurement runs in a forked child process. A queue that livelocks (Boost
+// 1.74's lockfree::queue can, when threads are preempted: every thread stuck inside pop and push)
+// then costs one result, not the whole benchmark; a failed correctness check in the child still
+// stops everything. The parent has no other threads when it forks.
+
+// A child whose progress() stands still this long is taken to hang.
+constexpr std::chrono::seconds kStallLimit{20};
+
+class StallWatch {
+ public:
+  bool stalled() {
+    const std::uint64_t value = progress().load(std::memory_order_relaxed);
+    const auto now = Clock::now();
+    if (value != last_) {
+      last_ = value;
+      since_ = now;
+    }
+    return now - since_ > kStallLimit;
+  }
+
+ private:
+  std::uint64_t last_ = progress().load(std::memory_order_relaxed);
+  Clock::time_point since_ = Clock::now();
+};
+
+// Reads exactly `size` bytes; false if the writer died or stalled first.
+bool read_exact(int fd, void* data, std::size_t size, StallWatch& watch) {
+  auto* bytes = static_cast<char*>(data);
+  while (size > 0) {
+    pollfd readable{fd, POLLIN, 0};
+    const int ready = poll(&readable, 1, 1000);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) {
+      if (watch.stalled()) return false;
+      continue;
+    }
+    const ssize_t got = read(fd, bytes, size);
+    if (got <= 0) return false;
+    bytes += got;
+    size -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+void write_all(int fd, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t put = write(fd, bytes, size);
+    if (put <= 0) _exit(3);
+    bytes += put;
+    size -= static_cast<std::size_t>(put);
+  }
+}
+
+[[noreturn]] void measure_in_child(const std::function<Samples()>& measure, int fd) {
+  const Samples samples = measure();
+  const std::uint64_t count = samples.size();
+  write_all(fd, &count, sizeof count);
+  write_all(fd, samples.data(), count * sizeof(double));
+  _exit(0);  // no atexit handlers, no flush of stdio buffers inherited from the parent
+}
+
+// The child's samples, or nothing if it stalled (it is killed then).
+std::optional<Samples> run_isolated(const std::function<Samples()>& measure) {
+  std::fflush(nullptr);
+  progress().store(0, std::memory_order_relaxed);
+  int fds[2];
+  if (pipe(fds) != 0) die("queue_bench: pipe");
+  const pid_t parent = getpid();
+  const pid_t child = fork();
+  if (child < 0) die("queue_bench: fork");
+  if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);  // do not outlive a killed benchmark
+    if (getppid() != parent) _exit(1);
+    close(fds[0]);
+    measure_in_child(measure, fds[1]);
+  }
+  close(fds[1]);
+  StallWatch watch;
+  std::uint64_t count = 0;
+  Samples samples;
+  bool complete = read_exact(fds[0], &count, sizeof count, watch);
+  if (complete) {
+    samples.resize(count);
+    complete = read_exact(fds[0], samples.data(), count * sizeof(double), watch);
+  }
+  close(fds[0]);
+  if (!complete) kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
+    std::fprintf(stderr, "queue_bench: a measurement failed (see above); stopping\n");
+    std::abort();
+  }
+  if (!complete) return std::nullopt;
+  return samples;
+}
+
+// The results of one queue in one experiment: the completed runs' values and the killed runs.
+struct Runs {
+  Samples values;
+  int hung = 0;
+
+  void add(std::optional<Samples> result) {
+    if (!result) {
+      ++hung;
+      return;
+    }
+    values.insert(values.end(), result->begin(), result->end());
+  }
+  std::string hung_note() const {
+    return hung ? "  (" + std::to_string(hung) + " run(s) hung: no progress for " +
+                      std::to_string(kStallLimit.count()) + " s, killed)"
+                : "";
+  }
+};
 
 // ------------------------------------------------------------------------------------------------
 // The queues under test, type-erased so the report loops are plain loops.
@@ -556,14 +746,16 @@ std::vector<double> run_round_trips(std::uint64_t trips) {
 struct QueueKind {
   std::string_view name;
   bool is_chronos;
+  bool single_item_push;
   bool in_round_trip;
   double (*throughput)(const Shape&, std::uint64_t items);
-  std::vector<double> (*round_trips)(std::uint64_t trips);
+  Samples (*round_trips)(std::uint64_t trips);
 };
 
 template <QueueAdapter A>
 QueueKind kind(bool in_round_trip = true) {
-  return {A::kName, A::kIsChronos, in_round_trip, &run_throughput<A>, &run_round_trips<A>};
+  return {A::kName,      A::kIsChronos,      A::kProducerBatch == 1,
+          in_round_trip, &run_throughput<A>, &run_round_trips<A>};
 }
 
 std::vector<QueueKind> all_queues() {
@@ -641,7 +833,8 @@ Options parse_options(int argc, char** argv) {
 }
 
 std::vector<Shape> selected_shapes(const std::string& only) {
-  const std::vector<Shape> shapes = {{"1P1C", 1, 1}, {"1P2C", 1, 2}, {"2P2C", 2, 2}, {"4P4C", 4, 4}};
+  const std::vector<Shape> shapes = {
+      {"1P1C", 1, 1}, {"1P2C", 1, 2}, {"2P2C", 2, 2}, {"4P4C", 4, 4}};
   if (only.empty()) return shapes;
   const auto lower = [](std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -671,8 +864,8 @@ void print_header(const Options& options) {
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
   std::string cpu = first_line_with("/proc/cpuinfo", "model name");
   if (const auto colon = cpu.find(':'); colon != std::string::npos) cpu = cpu.substr(colon + 2);
-  const std::string clock = first_line_with(
-      "/sys/devices/system/clocksource/clocksource0/current_clocksource", "");
+  const std::string clock =
+      first_line_with("/sys/devices/system/clocksource/clocksource0/current_clocksource", "");
   const std::string load = first_line_with("/proc/loadavg", "");
   std::printf(
       "Chronos queue_bench  %s\n"
@@ -686,76 +879,108 @@ void print_header(const Options& options) {
       "    32 items per call; all consumers pop up to 32 per call where the queue allows it.\n"
       "    moodycamel is unbounded (enqueue allocates), the others are bounded at the capacity.\n"
       "    Failed push/pop: pause, yield after %d tries. Shapes with more threads than CPUs\n"
-      "    mostly measure the scheduler. 'vs best peer' = Chronos median / best non-Chronos median.\n"
+      "    largely measure how a queue copes with preempted threads.\n"
+      "    Ratios: 'vs best peer' = plain chronos, then the better Chronos variant, over the best\n"
+      "    peer; 'single push' = plain chronos over the best peer that also pushes one at a time.\n"
       "  * Round trip: one item ping-pongs between two threads through two queues; ns per round\n"
-      "    trip, median (and p99) over blocks of %llu trips.\n"
+      "    trip, median (and p99) over blocks of %llu trips. The floor row does the same with two\n"
+      "    bare atomics: no queue can beat it on this machine.\n"
       "  * WorkerPool: idle CPU of a 2-thread pool, and submit-to-job-start latency with workers\n"
       "    mostly asleep (gap between submissions) and back to back.\n"
-      "  Every throughput run checks count, checksum and (FIFO queues) per-producer order, and\n"
-      "  aborts on a mismatch.\n",
+      "  Each run is a child process, killed if it hangs (reported as such). Every throughput run\n"
+      "  checks count, checksum and per-producer order (chronos, tbb, mutex) and aborts on a\n"
+      "  mismatch.\n",
       date, cpu.c_str(), chronos::WorkerPool::cpu_count(), clock.c_str(), load.c_str(),
       static_cast<unsigned long long>(options.items), options.rounds, kCapacity, sizeof(Job),
       kSpinsBeforeYield, static_cast<unsigned long long>(kTripsPerSample));
 }
 
-void print_shape(const Shape& shape, const std::vector<QueueKind>& queues,
-                 const std::vector<std::vector<double>>& results) {
-  std::printf("\n%s  %-16s %10s   %-15s\n", shape.name.c_str(), "queue", "Mitems/s", "min-max");
-  double chronos_plain = 0, chronos_best = 0, peer_best = 0;
-  std::string_view chronos_best_name, peer_best_name;
+struct Best {
+  double median = 0;
+  std::string name = "-";
+};
+
+// The best median among the queues that `pick` selects.
+Best best_of(const std::vector<QueueKind>& queues, const std::vector<Summary>& summaries,
+             const std::function<bool(const QueueKind&)>& pick) {
+  Best best;
   for (std::size_t q = 0; q < queues.size(); ++q) {
-    const Summary s = summarize(results[q]);
-    std::printf("      %-16s %10.2f   %6.2f-%-6.2f\n", std::string(queues[q].name).c_str(),
-                s.median, s.min, s.max);
-    if (queues[q].name == ChronosAdapter<1>::kName) chronos_plain = s.median;
-    if (queues[q].is_chronos && s.median > chronos_best) {
-      chronos_best = s.median;
-      chronos_best_name = queues[q].name;
-    }
-    if (!queues[q].is_chronos && s.median > peer_best) {
-      peer_best = s.median;
-      peer_best_name = queues[q].name;
+    if (pick(queues[q]) && summaries[q].median > best.median) {
+      best = {summaries[q].median, std::string(queues[q].name)};
     }
   }
-  std::printf("      vs best peer (%s): chronos %.2fx, best chronos (%s) %.2fx\n",
-              std::string(peer_best_name).c_str(), chronos_plain / peer_best,
-              std::string(chronos_best_name).c_str(), chronos_best / peer_best);
+  return best;
+}
+
+void print_ratio(const char* label, const Best& chronos, const Best& peer) {
+  std::printf("      %-14s %-15s / %-15s = %.2fx\n", label, chronos.name.c_str(), peer.name.c_str(),
+              peer.median > 0 ? chronos.median / peer.median : 0.0);
+}
+
+void print_shape(const Shape& shape, const std::vector<QueueKind>& queues,
+                 const std::vector<Runs>& runs) {
+  std::printf("\n%s  %-16s %10s   %-15s\n", shape.name.c_str(), "queue", "Mitems/s", "min-max");
+  std::vector<Summary> summaries;
+  for (std::size_t q = 0; q < queues.size(); ++q) {
+    summaries.push_back(summarize(runs[q].values));
+    const Summary& s = summaries.back();
+    std::printf("      %-16s %10.2f   %6.2f-%-6.2f%s\n", std::string(queues[q].name).c_str(),
+                s.median, s.min, s.max, runs[q].hung_note().c_str());
+  }
+  const auto chronos = [](const QueueKind& k) { return k.is_chronos; };
+  const auto peer = [](const QueueKind& k) { return !k.is_chronos; };
+  const auto plain = [](const QueueKind& k) { return k.name == ChronosAdapter<1>::kName; };
+  const auto single = [](const QueueKind& k) { return !k.is_chronos && k.single_item_push; };
+  const Best best_peer = best_of(queues, summaries, peer);
+  print_ratio("vs best peer:", best_of(queues, summaries, plain), best_peer);
+  print_ratio("", best_of(queues, summaries, chronos), best_peer);
+  print_ratio("single push:", best_of(queues, summaries, plain),
+              best_of(queues, summaries, single));
   std::fflush(stdout);
 }
 
 void bench_throughput(const Options& options, const std::vector<QueueKind>& queues) {
   std::printf("\n== Throughput (Mitems/s, higher is better) ==\n");
   for (const Shape& shape : selected_shapes(options.only)) {
-    std::vector<std::vector<double>> results(queues.size());
+    std::vector<Runs> runs(queues.size());
     for (int round = 0; round < options.rounds; ++round) {
       for (std::size_t k = 0; k < queues.size(); ++k) {
         const std::size_t q = (k + static_cast<std::size_t>(round)) % queues.size();
-        results[q].push_back(queues[q].throughput(shape, options.items));
+        const auto measure = [&] { return Samples{queues[q].throughput(shape, options.items)}; };
+        runs[q].add(run_isolated(measure));
       }
     }
-    print_shape(shape, queues, results);
+    print_shape(shape, queues, runs);
   }
 }
 
 void bench_round_trip(const Options& options, const std::vector<QueueKind>& queues) {
+  struct Entry {
+    std::string_view name;
+    Samples (*round_trips)(std::uint64_t trips);
+  };
+  std::vector<Entry> entries;
+  for (const QueueKind& queue : queues) {
+    if (queue.in_round_trip) entries.push_back({queue.name, queue.round_trips});
+  }
+  entries.push_back({"(floor: 2 atomics)", &run_bare_round_trips});
+
   std::printf("\n== 1P1C round trip (ns, lower is better; %llu trips per queue) ==\n",
               static_cast<unsigned long long>(options.trips));
-  std::vector<std::vector<double>> samples(queues.size());
+  std::vector<Runs> runs(entries.size());
   const auto rounds = static_cast<std::size_t>(options.rounds);
+  const std::uint64_t trips = options.trips / rounds;
   for (std::size_t round = 0; round < rounds; ++round) {
-    for (std::size_t k = 0; k < queues.size(); ++k) {
-      const std::size_t q = (k + round) % queues.size();
-      if (!queues[q].in_round_trip) continue;
-      const auto part = queues[q].round_trips(options.trips / rounds);
-      samples[q].insert(samples[q].end(), part.begin(), part.end());
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      const std::size_t e = (k + round) % entries.size();
+      runs[e].add(run_isolated([&] { return entries[e].round_trips(trips); }));
     }
   }
-  std::printf("      %-16s %10s %10s\n", "queue", "median", "p99");
-  for (std::size_t q = 0; q < queues.size(); ++q) {
-    if (!queues[q].in_round_trip) continue;
-    const Summary s = summarize(samples[q]);
-    std::printf("      %-16s %10.1f %10.1f\n", std::string(queues[q].name).c_str(), s.median,
-                s.p99);
+  std::printf("      %-18s %10s %10s\n", "queue", "median", "p99");
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    const Summary s = summarize(runs[e].values);
+    std::printf("      %-18s %10.1f %10.1f%s\n", std::string(entries[e].name).c_str(), s.median,
+                s.p99, runs[e].hung_note().c_str());
   }
   std::fflush(stdout);
 }
@@ -822,10 +1047,12 @@ void bench_pool_wakeup(std::size_t count, std::chrono::microseconds gap) {
   const Summary s = summarize(micros);
   const std::string label =
       gap.count() > 0 ? "gap " + std::to_string(gap.count()) + " us" : "back-to-back";
-  const double sleeper_pct = 100.0 * static_cast<double>(found_sleeper) / static_cast<double>(count);
-  std::printf("      wake-up, %-12s %zu jobs: median %6.1f us, p99 %7.1f us, max %8.1f us"
-              " (%.0f%% of submits found a sleeper)\n",
-              label.c_str(), count, s.median, s.p99, s.max, sleeper_pct);
+  const double sleeper_pct =
+      100.0 * static_cast<double>(found_sleeper) / static_cast<double>(count);
+  std::printf(
+      "      wake-up, %-12s %zu jobs: median %6.1f us, p99 %7.1f us, max %8.1f us"
+      " (%.0f%% of submits found a sleeper)\n",
+      label.c_str(), count, s.median, s.p99, s.max, sleeper_pct);
 }
 
 void bench_pool(const Options& options) {
@@ -845,5 +1072,6 @@ int main(int argc, char** argv) {
   bench_throughput(options, queues);
   bench_round_trip(options, queues);
   bench_pool(options);
+  std::printf("\nload average at end: %s\n", first_line_with("/proc/loadavg", "").c_str());
   return 0;
 }

@@ -291,6 +291,19 @@ std::string config_of(const std::string& pid) {
   return real_path(config);
 }
 
+// Whether process `pid` has `signal` blocked, i.e. it is serving and takes the signal through its
+// signalfd. An instance still starting up (or a `chronos -t` run) has not blocked it yet, and
+// the default action of SIGHUP or SIGTERM would kill it on the spot instead of reloading it.
+bool takes_signal_via_signalfd(const std::string& pid, int signal) {
+  std::ifstream status("/proc/" + pid + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigBlk:", 0) != 0) continue;
+    const unsigned long long blocked = std::strtoull(line.c_str() + 7, nullptr, 16);
+    return (blocked >> (signal - 1)) & 1U;
+  }
+  return false;
+}
+
 }  // namespace
 
 int signal_running_instances(const std::string& config_path, int signal, std::string& error) {
@@ -312,6 +325,7 @@ int signal_running_instances(const std::string& config_path, int signal, std::st
     if (pid.find_first_not_of("0123456789") != std::string::npos || pid == self_pid) continue;
     if (read_link("/proc/" + pid + "/exe") != self_exe) continue;
     if (config_of(pid) != wanted) continue;
+    if (!takes_signal_via_signalfd(pid, signal)) continue;  // not serving (yet): leave it be
     if (::kill(std::stoi(pid), signal) == 0) ++signalled;
   }
   ::closedir(proc);
