@@ -7,10 +7,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "chronos/plugin.h"
 #include "support/chronos_process.hpp"
 
 namespace {
@@ -29,14 +30,25 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+// Whether `text` starts with "LINE:COLUMN: " and a message (positive decimal numbers).
+bool position_and_message(std::string_view text) {
+  for (int number = 0; number < 2; ++number) {  // LINE, then COLUMN, each followed by ':'
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0 || digits == text.size() || text[digits] != ':') return false;
+    text.remove_prefix(digits + 1);
+  }
+  return text.size() > 1 && text[0] == ' ';
+}
+
 // Every line of `text` has the shape FILE:LINE:COLUMN: message, for this FILE.
 bool all_located(const std::string& text, const std::string& file) {
   const std::vector<std::string> lines = lines_of(text);
   if (lines.empty()) return false;
-  const std::regex position(R"(^[0-9]+:[0-9]+: .+$)");
   const std::string prefix = file + ":";
   for (const auto& line : lines)
-    if (line.rfind(prefix, 0) != 0 || !std::regex_match(line.substr(prefix.size()), position)) {
+    if (line.rfind(prefix, 0) != 0 ||
+        !position_and_message(std::string_view(line).substr(prefix.size()))) {
       UNSCOPED_INFO("not FILE:LINE:COLUMN: message: " << line);
       return false;
     }
@@ -553,7 +565,9 @@ TEST_CASE("-t reports each kind of plugin error at the plugin's path and exits 1
                                      file);
     INFO(r.err);
     CHECK(r.exit_code == 1);
-    CHECK(std::regex_search(r.err, std::regex(R"(plugin ABI [0-9]+\.[0-9]+, host ABI 1\.[0-9]+)")));
+    // abi_major_mismatch.so is built for ABI 99.0.
+    CHECK(r.err.find("(plugin ABI 99.0, host ABI " + std::to_string(CHRONOS_ABI_MAJOR) + '.' +
+                     std::to_string(CHRONOS_ABI_MINOR) + ')') != std::string::npos);
   }
   SECTION("the same plugins refused at start too, exit 1") {
     for (const Case& c : cases) {

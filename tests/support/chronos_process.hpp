@@ -10,8 +10,7 @@
 //   const std::string file = dir.write("chronos.yaml", cfg.yaml());
 //   chronos::test::ChronosProcess server(dir, {"-c", file});
 //   REQUIRE(server.wait_listening());
-//   ...                                                  // SIGTERM, reap, SIGKILL fallback at
-//   scope exit
+//   ...  // at scope exit: SIGTERM, reap with a deadline, SIGKILL as the fallback
 //
 // Nothing here sleeps for a fixed time: every wait polls a condition against a deadline.
 #pragma once
@@ -259,12 +258,16 @@ class ChronosProcess {
     start(cwd.empty() ? dir.path() : cwd);
   }
   // Stops the child if it still runs. A child that was still serving must stop cleanly on that
-  // SIGTERM (exit 0: no hang, no crash, no leak report in sanitizer builds), and no child may
-  // have printed a sanitizer report; either is a failed check of the running test.
+  // SIGTERM (exit 0: no hang, no crash, no leak report in sanitizer builds); no child may have
+  // died of a signal or printed a sanitizer report. Each is a failed check of the running test.
   ~ChronosProcess() {
     const bool was_serving = running();
     const bool clean = kill_and_reap();
-    if (std::uncaught_exceptions() > 0) return;  // a REQUIRE already failed the test
+    if (std::uncaught_exceptions() > 0) return;          // a REQUIRE already failed the test
+    if (exit_code_ > 128 && !(was_serving && !clean)) {  // tests only send SIGTERM/SIGINT/SIGHUP
+      FAIL_CHECK("chronos (pid " << pid_ << ") was killed by signal " << exit_code_ - 128 << "\n"
+                                 << tail());
+    }
     if (was_serving && !clean) {
       FAIL_CHECK("chronos (pid " << pid_ << ") did not stop cleanly on SIGTERM: exit code "
                                  << exit_code_ << "\n"
