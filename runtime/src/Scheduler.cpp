@@ -1,8 +1,6 @@
 #include "Scheduler.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
@@ -53,29 +51,6 @@ void signal_eventfd(int fd) noexcept {
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto ignored = ::write(fd, &one, sizeof(one));
 }
-
-// While the reactor shares a CPU with the workers, it runs as SCHED_BATCH: its wake-ups then do
-// not preempt a worker in the middle of a batch, so events pile up and are handed over together
-// (measured with bench/echo_bench pinned to one CPU: 0.6 -> 0.2 context switches and ~20% less
-// CPU per message). The calling thread's policy is restored when run() returns.
-class BatchPolicyWhileSharing {
- public:
-  explicit BatchPolicyWhileSharing(bool sharing) {
-    if (!sharing || pthread_getschedparam(pthread_self(), &policy_, &param_) != 0) return;
-    const sched_param batch{};
-    active_ = pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch) == 0;
-  }
-  ~BatchPolicyWhileSharing() {
-    if (active_) pthread_setschedparam(pthread_self(), policy_, &param_);
-  }
-  BatchPolicyWhileSharing(const BatchPolicyWhileSharing&) = delete;
-  BatchPolicyWhileSharing& operator=(const BatchPolicyWhileSharing&) = delete;
-
- private:
-  int policy_ = SCHED_OTHER;
-  sched_param param_{};
-  bool active_ = false;
-};
 
 Fd make_fd(int fd, const char* what) {
   if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
@@ -239,7 +214,6 @@ void Scheduler::run() {
     log_->info("listening on {} ({}, {} mode)", l->config.address, l->config.name,
                l->config.execution == Execution::inline_ ? "inline" : "pool");
 
-  const BatchPolicyWhileSharing batch_policy(pool_->size() + 1 > WorkerPool::cpu_count());
   epoll_event events[kMaxEvents];
   while (!stopping_.load(std::memory_order_relaxed)) {
     const int n = epoll_.wait(events, kMaxEvents, -1);
