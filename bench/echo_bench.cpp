@@ -52,7 +52,7 @@ struct Options {
   bool busy_poll = false;
   double noisy_pct = 20;  // a run with more "other load" than this is repeated ...
   int retries = 2;        // ... at most this many times
-  int nice = -20;  // the priority of the generator and the servers (inherited); see --nice
+  int nice = -20;         // the priority of the generator and the servers (inherited); see --nice
   std::uint16_t external_port = 0;  // --port: measure a server that is already running
   pid_t external_pid = 0;           // --server-pid: its process, for the CPU columns
 };
@@ -118,11 +118,16 @@ int child_main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(std::string(a) + " needs a value");
       return argv[++i];
     };
-    if (a.starts_with("--serve=")) serve_options.kind = std::string(a.substr(8));
-    else if (a == "--port-file") serve_options.port_file = value();
-    else if (a == "--workers") serve_options.workers = std::stoul(value());
-    else if (a == "--lifetime") lifetime = std::stoi(value());
-    else throw std::invalid_argument("unknown option " + std::string(a));
+    if (a.starts_with("--serve="))
+      serve_options.kind = std::string(a.substr(8));
+    else if (a == "--port-file")
+      serve_options.port_file = value();
+    else if (a == "--workers")
+      serve_options.workers = std::stoul(value());
+    else if (a == "--lifetime")
+      lifetime = std::stoi(value());
+    else
+      throw std::invalid_argument("unknown option " + std::string(a));
   }
   if (serve_options.port_file.empty()) throw std::invalid_argument("--serve needs --port-file");
   if (lifetime > 0) alarm(static_cast<unsigned>(lifetime));  // bounded, whatever the parent does
@@ -144,8 +149,9 @@ struct Run {
   bool ok = false;
   LoadResult load;
   double server_cpu_seconds = 0;  // utime + stime of the server process inside the window
-  double other_cpu_seconds = 0;   // busy time of the CPUs we use that was neither ours nor the server's
-  double other_pct = 0;           // the same, in percent of those CPUs
+  double other_cpu_seconds =
+      0;                 // busy time of the CPUs we use that was neither ours nor the server's
+  double other_pct = 0;  // the same, in percent of those CPUs
   std::size_t threads = 0;
   std::string error;
 
@@ -276,23 +282,40 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(std::string(a) + " needs a value");
       return argv[++i];
     };
-    if (a == "--connections") o.connections = std::stoul(value());
-    else if (a == "--size") o.message_bytes = std::stoul(value());
-    else if (a == "--seconds") o.seconds = std::stod(value()), seconds_given = true;
-    else if (a == "--warmup") o.warmup = std::stod(value()), warmup_given = true;
-    else if (a == "--rounds") o.rounds = std::stoi(value()), rounds_given = true;
-    else if (a == "--quick") quick = true;
-    else if (a == "--workers") o.workers = std::stoul(value());
-    else if (a == "--servers") o.servers = split(value());
-    else if (a == "--server-cpu") o.server_cpu = std::stoi(value());
-    else if (a == "--client-cpu") o.client_cpu = std::stoi(value());
-    else if (a == "--no-pin") o.pin = false;
-    else if (a == "--busy-poll") o.busy_poll = true;
-    else if (a == "--noisy") o.noisy_pct = std::stod(value());
-    else if (a == "--retries") o.retries = std::stoi(value()), retries_given = true;
-    else if (a == "--nice") o.nice = std::stoi(value());
-    else if (a == "--port") o.external_port = static_cast<std::uint16_t>(std::stoul(value()));
-    else if (a == "--server-pid") o.external_pid = static_cast<pid_t>(std::stol(value()));
+    if (a == "--connections")
+      o.connections = std::stoul(value());
+    else if (a == "--size")
+      o.message_bytes = std::stoul(value());
+    else if (a == "--seconds")
+      o.seconds = std::stod(value()), seconds_given = true;
+    else if (a == "--warmup")
+      o.warmup = std::stod(value()), warmup_given = true;
+    else if (a == "--rounds")
+      o.rounds = std::stoi(value()), rounds_given = true;
+    else if (a == "--quick")
+      quick = true;
+    else if (a == "--workers")
+      o.workers = std::stoul(value());
+    else if (a == "--servers")
+      o.servers = split(value());
+    else if (a == "--server-cpu")
+      o.server_cpu = std::stoi(value());
+    else if (a == "--client-cpu")
+      o.client_cpu = std::stoi(value());
+    else if (a == "--no-pin")
+      o.pin = false;
+    else if (a == "--busy-poll")
+      o.busy_poll = true;
+    else if (a == "--noisy")
+      o.noisy_pct = std::stod(value());
+    else if (a == "--retries")
+      o.retries = std::stoi(value()), retries_given = true;
+    else if (a == "--nice")
+      o.nice = std::stoi(value());
+    else if (a == "--port")
+      o.external_port = static_cast<std::uint16_t>(std::stoul(value()));
+    else if (a == "--server-pid")
+      o.external_pid = static_cast<pid_t>(std::stol(value()));
     else if (a == "--help" || a == "-h") {
       usage(stdout);
       std::exit(0);
@@ -331,8 +354,10 @@ std::string raise_priority(int nice) {
   }
   const bool own = setpriority(PRIO_PROCESS, 0, nice) == 0;
   if (!own) {
-    std::fprintf(stderr, "echo_bench: cannot set nice %d (%s); numbers may suffer from other "
-                 "work on the machine\n", nice, std::strerror(errno));
+    std::fprintf(stderr,
+                 "echo_bench: cannot set nice %d (%s); numbers may suffer from other "
+                 "work on the machine\n",
+                 nice, std::strerror(errno));
     return "default priority";
   }
   return "nice " + std::to_string(nice) + (group ? " (own autogroup)" : "");
@@ -362,7 +387,7 @@ int run_in_own_session(const Options& o) {
     _exit(status);
   }
   g_driver = pid;
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -375,8 +400,7 @@ int run_in_own_session(const Options& o) {
 }
 
 int parent_main(const Options& o) {
-
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_parent_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -410,15 +434,18 @@ int parent_main(const Options& o) {
   const std::string priority = raise_priority(o.nice);
   placement += "; " + priority;
 
-  const double ncpus =
-      cpus.empty() ? static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) : static_cast<double>(cpus.size());
-  std::printf("echo_bench: %zu connections x %zu B ping-pong over 127.0.0.1, %.3g s per server per "
-              "round (after %.3g s warm-up), %d round(s); %s; chronos workers: %s\n",
-              o.connections, o.message_bytes, o.seconds, o.warmup, o.rounds, placement.c_str(),
-              o.workers ? std::to_string(o.workers).c_str() : "auto");
+  const double ncpus = cpus.empty() ? static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN))
+                                    : static_cast<double>(cpus.size());
+  std::printf(
+      "echo_bench: %zu connections x %zu B ping-pong over 127.0.0.1, %.3g s per server per "
+      "round (after %.3g s warm-up), %d round(s); %s; chronos workers: %s\n",
+      o.connections, o.message_bytes, o.seconds, o.warmup, o.rounds, placement.c_str(),
+      o.workers ? std::to_string(o.workers).c_str() : "auto");
   if (o.retries > 0)
-    std::printf("a run whose other load exceeds %.0f%% is repeated up to %d time(s); the quietest "
-                "attempt counts\n", o.noisy_pct, o.retries);
+    std::printf(
+        "a run whose other load exceeds %.0f%% is repeated up to %d time(s); the quietest "
+        "attempt counts\n",
+        o.noisy_pct, o.retries);
   std::fflush(stdout);
 
   std::map<std::string, std::vector<Run>> runs;  // per server, one entry per round
@@ -443,12 +470,13 @@ int parent_main(const Options& o) {
         const LoadResult& l = run.load;
         run.other_pct = run.other_cpu_seconds / (l.seconds * ncpus) * 100;
         const bool noisy = run.other_pct > o.noisy_pct;
-        std::printf("round %d  %-15s %8.0f msg/s  p50 %6.1f us  p99 %7.1f us  server %5.2f us/msg "
-                    "(%3.0f%% CPU, %zu threads)  generator %3.0f%% CPU  other load %3.0f%%%s\n",
-                    r + 1, kind.c_str(), run.rate(), l.p50_us, l.p99_us, run.server_us_per_msg(),
-                    run.server_cpu_seconds / l.seconds * 100, run.threads,
-                    l.generator_cpu_seconds / l.seconds * 100, run.other_pct,
-                    noisy ? (attempt < o.retries ? "  (noisy: again)" : "  (noisy)") : "");
+        std::printf(
+            "round %d  %-15s %8.0f msg/s  p50 %6.1f us  p99 %7.1f us  server %5.2f us/msg "
+            "(%3.0f%% CPU, %zu threads)  generator %3.0f%% CPU  other load %3.0f%%%s\n",
+            r + 1, kind.c_str(), run.rate(), l.p50_us, l.p99_us, run.server_us_per_msg(),
+            run.server_cpu_seconds / l.seconds * 100, run.threads,
+            l.generator_cpu_seconds / l.seconds * 100, run.other_pct,
+            noisy ? (attempt < o.retries ? "  (noisy: again)" : "  (noisy)") : "");
         std::fflush(stdout);
         if (!kept || !kept->ok || run.other_pct < kept->other_pct) kept = std::move(run);
         if (!noisy) break;
@@ -459,10 +487,15 @@ int parent_main(const Options& o) {
   }
 
   // ---- medians ----
-  std::printf("\nMedians over %d round(s): %zu connections x %zu B ping-pong, %.3g s per run; %s\n\n",
-              o.rounds, o.connections, o.message_bytes, o.seconds, placement.c_str());
-  std::printf("| server         | threads |    msg/s | p50 us | p99 us | server CPU us/msg | server CPU | generator CPU | other load |\n");
-  std::printf("|----------------|--------:|---------:|-------:|-------:|------------------:|-----------:|--------------:|-----------:|\n");
+  std::printf(
+      "\nMedians over %d round(s): %zu connections x %zu B ping-pong, %.3g s per run; %s\n\n",
+      o.rounds, o.connections, o.message_bytes, o.seconds, placement.c_str());
+  std::printf(
+      "| server         | threads |    msg/s | p50 us | p99 us | server CPU us/msg | server CPU | "
+      "generator CPU | other load |\n");
+  std::printf(
+      "|----------------|--------:|---------:|-------:|-------:|------------------:|-----------:|--"
+      "------------:|-----------:|\n");
   for (const std::string& kind : o.servers) {
     std::vector<double> rate, p50, p99, cpu_per_msg, cpu_util, gen_util, other;
     std::size_t threads = 0;
@@ -482,13 +515,15 @@ int parent_main(const Options& o) {
       std::printf("| %-14s | failed in every round |\n", kind.c_str());
       continue;
     }
-    std::printf("| %-14s | %7zu | %8.0f | %6.1f | %6.1f | %17.2f | %9.0f%% | %12.0f%% | %9.0f%% |\n",
-                kind.c_str(), threads, median(rate), median(p50), median(p99), median(cpu_per_msg),
-                median(cpu_util), median(gen_util), median(other));
+    std::printf(
+        "| %-14s | %7zu | %8.0f | %6.1f | %6.1f | %17.2f | %9.0f%% | %12.0f%% | %9.0f%% |\n",
+        kind.c_str(), threads, median(rate), median(p50), median(p99), median(cpu_per_msg),
+        median(cpu_util), median(gen_util), median(other));
   }
-  std::printf("\nother load: busy time of the %s not spent in the server or the load generator "
-              "(other processes, interrupts, steal); above a few %% the numbers are noisy.\n",
-              cpus.empty() ? "machine's CPUs" : "two pinned CPUs");
+  std::printf(
+      "\nother load: busy time of the %s not spent in the server or the load generator "
+      "(other processes, interrupts, steal); above a few %% the numbers are noisy.\n",
+      cpus.empty() ? "machine's CPUs" : "two pinned CPUs");
 
   // ---- ratios ----
   const std::string base = "libevent";
@@ -522,21 +557,29 @@ int parent_main(const Options& o) {
           }
         }
         const double m = median(ratios);
-        if (ratios.empty()) std::printf("    n/a |");
-        else std::printf("  %5.2f |", m);
+        if (ratios.empty())
+          std::printf("    n/a |");
+        else
+          std::printf("  %5.2f |", m);
         const auto t = targets.find(kind);
-        if (!with_targets) std::printf("\n");
-        else if (t == targets.end()) std::printf("        |\n");
-        else std::printf(" >= %.1f %s |\n", t->second,
-                         ratios.empty() ? "n/a" : m >= t->second ? "met" : "MISSED");
+        if (!with_targets)
+          std::printf("\n");
+        else if (t == targets.end())
+          std::printf("        |\n");
+        else
+          std::printf(" >= %.1f %s |\n", t->second,
+                      ratios.empty()   ? "n/a"
+                      : m >= t->second ? "met"
+                                       : "MISSED");
       }
     };
     table("Throughput ratios (msg/s, same round; above 1 = faster than libevent)", "msg/s ratio",
           true, [](const Run& a, const Run& b) { return a.rate() / b.rate(); });
-    table("Server CPU efficiency (libevent's server CPU us/msg over this server's, same round; "
-          "above 1 = cheaper per message than libevent)",
-          "CPU efficiency", false,
-          [](const Run& a, const Run& b) { return b.server_us_per_msg() / a.server_us_per_msg(); });
+    table(
+        "Server CPU efficiency (libevent's server CPU us/msg over this server's, same round; "
+        "above 1 = cheaper per message than libevent)",
+        "CPU efficiency", false,
+        [](const Run& a, const Run& b) { return b.server_us_per_msg() / a.server_us_per_msg(); });
   }
 
   // A saturated generator caps every server at the same rate: say so.
@@ -545,9 +588,11 @@ int parent_main(const Options& o) {
     for (const Run& run : list)
       if (run.ok) gen.push_back(run.load.generator_cpu_seconds / run.load.seconds * 100);
   if (!gen.empty() && median(gen) >= 85)
-    std::printf("\nNote: the load generator used %.0f%% of its CPU (median of all runs): near "
-                "saturation, it caps the faster servers and compresses the throughput ratios "
-                "towards 1. The CPU efficiency table is not capped that way.\n", median(gen));
+    std::printf(
+        "\nNote: the load generator used %.0f%% of its CPU (median of all runs): near "
+        "saturation, it caps the faster servers and compresses the throughput ratios "
+        "towards 1. The CPU efficiency table is not capped that way.\n",
+        median(gen));
   std::fflush(stdout);
   return failed ? 1 : 0;
 }

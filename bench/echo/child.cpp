@@ -70,9 +70,9 @@ ServerProcess::ServerProcess(const SpawnOptions& options) {
   const std::string serve_arg = "--serve=" + options.kind;
   const std::string workers_arg = std::to_string(options.workers);
   const std::string lifetime_arg = std::to_string(options.lifetime_s);
-  std::vector<const char*> argv = {"echo_bench",        serve_arg.c_str(), "--port-file",
-                                   port_file.c_str(),   "--workers",       workers_arg.c_str(),
-                                   "--lifetime",        lifetime_arg.c_str(), nullptr};
+  std::vector<const char*> argv = {"echo_bench",      serve_arg.c_str(),    "--port-file",
+                                   port_file.c_str(), "--workers",          workers_arg.c_str(),
+                                   "--lifetime",      lifetime_arg.c_str(), nullptr};
   cpu_set_t set;
   CPU_ZERO(&set);
   if (options.cpu >= 0) CPU_SET(options.cpu, &set);
@@ -138,7 +138,8 @@ std::string ServerProcess::stop(int timeout_ms) noexcept {
       ended_ = describe(status, false);
     } else {
       ::kill(pid_, SIGTERM);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
       for (;;) {
         const pid_t r = waitpid(pid_, &status, WNOHANG);
         if (r == pid_) {

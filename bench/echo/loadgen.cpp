@@ -172,7 +172,8 @@ class Driver {
     if (std::memcmp(c.rx.data(), c.tx.data(), c.tx.size()) != 0) ++mismatches;
     last_progress_ns = t;
     if (measuring) {
-      latencies.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(t - c.started_ns, UINT32_MAX)));
+      latencies.push_back(
+          static_cast<std::uint32_t>(std::min<std::uint64_t>(t - c.started_ns, UINT32_MAX)));
       ++messages;
     }
     if (draining) return;
@@ -278,7 +279,8 @@ LoadResult run_load(const LoadOptions& options, const std::function<void(bool)>&
   d.draining = true;
   const std::uint64_t drain_end = now_ns() + 2000000000ull;
   auto in_flight = [&] {
-    return std::any_of(res.conns.begin(), res.conns.end(), [](const Conn& c) { return c.in_flight; });
+    return std::any_of(res.conns.begin(), res.conns.end(),
+                       [](const Conn& c) { return c.in_flight; });
   };
   while (in_flight() && now_ns() < drain_end && !cancelled()) poll_once(10);
   if (in_flight()) throw std::runtime_error("echoes still missing 2 s after the window closed");
@@ -287,9 +289,8 @@ LoadResult run_load(const LoadOptions& options, const std::function<void(bool)>&
   result.mismatches = d.mismatches;
   result.p50_us = percentile_us(d.latencies, 0.50);
   result.p99_us = percentile_us(d.latencies, 0.99);
-  result.max_us = d.latencies.empty()
-                      ? 0
-                      : *std::max_element(d.latencies.begin(), d.latencies.end()) / 1000.0;
+  result.max_us =
+      d.latencies.empty() ? 0 : *std::max_element(d.latencies.begin(), d.latencies.end()) / 1000.0;
   return result;
 }
 

@@ -49,7 +49,9 @@
 namespace echo_bench {
 namespace {
 
-[[noreturn]] void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 void set_nodelay(int fd) {
   const int one = 1;
@@ -105,10 +107,16 @@ int64_t echo_on_data(void* instance, chronos_conn* conn, void*, const uint8_t* d
   static_cast<const chronos_host_api*>(instance)->send(conn, data, len);
   return static_cast<int64_t>(len);
 }
-const chronos_plugin kEchoPlugin = {
-    CHRONOS_ABI_MAJOR, CHRONOS_ABI_MINOR, sizeof(chronos_plugin), "bench-echo", "1.0",
-    echo_init,         echo_shutdown,     nullptr /* on_open */,  echo_on_data,
-    nullptr /* on_close */};
+const chronos_plugin kEchoPlugin = {CHRONOS_ABI_MAJOR,
+                                    CHRONOS_ABI_MINOR,
+                                    sizeof(chronos_plugin),
+                                    "bench-echo",
+                                    "1.0",
+                                    echo_init,
+                                    echo_shutdown,
+                                    nullptr /* on_open */,
+                                    echo_on_data,
+                                    nullptr /* on_close */};
 
 std::atomic<chronos::Runtime*> g_runtime{nullptr};
 
@@ -133,7 +141,7 @@ int serve_chronos(const ServeOptions& options, chronos::Execution execution) {
   runtime.add_handler("echo", &kEchoPlugin, "{}");
   runtime.bind();
   g_runtime.store(&runtime);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
@@ -166,8 +174,8 @@ enum class Step { idle, blocked, close };
 // Writes what is pending. `blocked`: the socket is full, wait for writability.
 Step flush_pending(RawConn& c) {
   while (c.pending_off < c.pending.size()) {
-    const ssize_t n = ::send(c.fd, c.pending.data() + c.pending_off, c.pending.size() - c.pending_off,
-                             MSG_NOSIGNAL);
+    const ssize_t n = ::send(c.fd, c.pending.data() + c.pending_off,
+                             c.pending.size() - c.pending_off, MSG_NOSIGNAL);
     if (n > 0) {
       c.pending_off += static_cast<std::size_t>(n);
     } else if (n < 0 && errno == EAGAIN) {
@@ -227,7 +235,9 @@ void bev_accept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) 
   bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-void ev_break(evutil_socket_t, short, void* arg) { event_base_loopbreak(static_cast<event_base*>(arg)); }
+void ev_break(evutil_socket_t, short, void* arg) {
+  event_base_loopbreak(static_cast<event_base*>(arg));
+}
 
 // ---- libevent: raw events -------------------------------------------------------------------
 
@@ -241,12 +251,15 @@ void raw_free(RawConn* c) {
 void raw_readable(evutil_socket_t, short, void* arg) {
   auto* c = static_cast<RawConn*>(arg);
   switch (echo_readable(*c)) {
-    case Step::idle: return;
+    case Step::idle:
+      return;
     case Step::blocked:
       event_del(c->ev_read);
       event_add(c->ev_write, nullptr);
       return;
-    case Step::close: raw_free(c); return;
+    case Step::close:
+      raw_free(c);
+      return;
   }
 }
 
@@ -257,8 +270,11 @@ void raw_writable(evutil_socket_t, short, void* arg) {
       event_del(c->ev_write);
       event_add(c->ev_read, nullptr);
       return;
-    case Step::blocked: return;
-    case Step::close: raw_free(c); return;
+    case Step::blocked:
+      return;
+    case Step::close:
+      raw_free(c);
+      return;
   }
 }
 
@@ -381,7 +397,8 @@ bool is_server_kind(std::string_view kind) {
 int serve(const ServeOptions& options) {
   try {
     if (options.kind == "chronos-pool") return serve_chronos(options, chronos::Execution::pool);
-    if (options.kind == "chronos-inline") return serve_chronos(options, chronos::Execution::inline_);
+    if (options.kind == "chronos-inline")
+      return serve_chronos(options, chronos::Execution::inline_);
     if (options.kind == "libevent") return serve_libevent(options, false);
     if (options.kind == "libevent-raw") return serve_libevent(options, true);
     if (options.kind == "epoll") return serve_epoll(options);
