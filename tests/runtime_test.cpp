@@ -262,6 +262,33 @@ TEST_CASE("inline mode serves on the reactor thread", "[runtime]") {
   CHECK(rt.stats().jobs_submitted == 0);
 }
 
+TEST_CASE("an inline listener keeps answering while every pool worker is blocked", "[runtime]") {
+  // As many workers as CPUs, so the reactor shares a CPU with them and coalesces: it defers
+  // epoll_wait while every worker is busy, but only for a bounded time.
+  RuntimeConfig config = small_config(WorkerPool::cpu_count());
+  config.listeners[0].name = "blocking";
+  config.listeners[0].handler = "other-echo";
+  config.listeners.push_back(echo_listener("inline"));
+  config.listeners[1].execution = Execution::inline_;
+  RunningRuntime rt(config);
+  rt.other_echo.delay = 2s;  // each pool handler call blocks its worker this long
+  std::vector<std::unique_ptr<Client>> blocked;
+  for (std::size_t i = 0; i < WorkerPool::cpu_count(); ++i) {
+    blocked.push_back(std::make_unique<Client>(rt.port("blocking")));
+    REQUIRE(blocked.back()->send_all("z"));
+  }
+  REQUIRE(wait_until([&] { return rt.other_echo.calls.load() == blocked.size(); }));
+
+  Client client(rt.port("inline"));
+  for (int i = 0; i < 100; ++i) {
+    const std::string message = pattern(64, static_cast<std::uint32_t>(i));
+    REQUIRE(client.send_all(message));
+    REQUIRE(client.recv_exact(message.size()) == message);
+  }
+  CHECK(rt.other_echo.bytes.load() == 0);  // all of that while every worker was still blocked
+  for (auto& c : blocked) CHECK(c->recv_exact(1, 10s) == "z");
+}
+
 TEST_CASE("IPv6 listeners work", "[runtime]") {
   RuntimeConfig config = small_config();
   config.listeners[0].address = "[::1]:0";

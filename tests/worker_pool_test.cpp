@@ -145,6 +145,27 @@ TEST_CASE("a full queue refuses the job and says so", "[pool]") {
   CHECK(wait_until([&] { return ran.load() == 4; }));
 }
 
+TEST_CASE("a job queued behind a blocking one goes to an idle worker", "[pool]") {
+  MPMCQueue<Job> queue(64);
+  WorkerPool pool(queue, 2);
+  REQUIRE(wait_until([&] { return pool.sleeping() == 2; }));
+  std::atomic<bool> release{false};
+  std::atomic<int> quick_ran{0};
+  const Job blocker{[](void* r, std::uint64_t, std::uint64_t) {
+                      while (!static_cast<std::atomic<bool>*>(r)->load())
+                        std::this_thread::sleep_for(1ms);
+                    },
+                    &release, 0, 0};
+  const Job quick{[](void* c, std::uint64_t, std::uint64_t) {
+                    static_cast<std::atomic<int>*>(c)->fetch_add(1);
+                  },
+                  &quick_ran, 0, 0};
+  const Job both[] = {blocker, quick};
+  REQUIRE(pool.submit_batch(both, 2) == 2);  // one push: a single pop could take both
+  CHECK(wait_until([&] { return quick_ran.load() == 1; }, 5s));
+  release = true;
+}
+
 TEST_CASE("a job pushed while the workers fall asleep still runs promptly", "[pool]") {
   MPMCQueue<Job> queue(64);
   WorkerPool pool(queue, 2);
@@ -185,6 +206,79 @@ TEST_CASE("destruction while busy runs every queued job, then joins", "[pool]") 
   CHECK(counter.each_exactly_once());
   Job leftover[1];
   CHECK(queue.pop_batch(leftover, 1) == 0);
+}
+
+// Seconds a call takes.
+template <class F>
+double seconds_taken(F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST_CASE("wait_for_idle_worker returns at once while a worker is idle", "[pool][coalesce]") {
+  MPMCQueue<Job> queue(64);
+  WorkerPool pool(queue, 2);
+  REQUIRE(wait_until([&] { return pool.sleeping() == 2; }));
+  CHECK(seconds_taken([&] { pool.wait_for_idle_worker(10s); }) < 5.0);
+}
+
+TEST_CASE("wait_for_idle_worker waits while every worker is busy, until one is done",
+          "[pool][coalesce]") {
+  MPMCQueue<Job> queue(64);
+  WorkerPool pool(queue, 1);
+  std::atomic<bool> release{false};
+  std::atomic<int> started{0};
+  struct Gate {
+    std::atomic<bool>* release;
+    std::atomic<int>* started;
+  } gate{&release, &started};
+  const Job blocker{[](void* g, std::uint64_t, std::uint64_t) {
+                      auto* gate = static_cast<Gate*>(g);
+                      gate->started->fetch_add(1);
+                      while (!gate->release->load()) std::this_thread::sleep_for(1ms);
+                    },
+                    &gate, 0, 0};
+  REQUIRE(pool.submit(blocker));
+  REQUIRE(wait_until([&] { return started.load() == 1; }));
+
+  SECTION("the timeout bounds the wait") {
+    // The lower bound shows it did wait; the upper one that the timeout ends it.
+    const double taken = seconds_taken([&] { pool.wait_for_idle_worker(100ms); });
+    CHECK(taken >= 0.09);
+    CHECK(taken < 5.0);
+  }
+  SECTION("a worker running out of work ends the wait") {
+    std::atomic<bool> returned{false};
+    std::thread waiter([&] {
+      pool.wait_for_idle_worker(60s);
+      returned = true;
+    });
+    std::this_thread::sleep_for(50ms);  // a window in which returning would be wrong
+    CHECK_FALSE(returned.load());
+    release = true;
+    CHECK(wait_until([&] { return returned.load(); }, 5s));
+    waiter.join();
+  }
+  release = true;
+}
+
+TEST_CASE("wait_for_idle_worker never misses a worker going idle", "[pool][coalesce]") {
+  MPMCQueue<Job> queue(64);
+  WorkerPool pool(queue, GENERATE(1, 2));
+  std::atomic<int> ran{0};
+  const Job counter{[](void* c, std::uint64_t, std::uint64_t) {
+                      static_cast<std::atomic<int>*>(c)->fetch_add(1);
+                    },
+                    &ran, 0, 0};
+  // Wait right after submitting, at every phase of the worker's pop-run-go-idle cycle. A lost
+  // wake-up would cost the whole 30 s timeout.
+  for (int i = 0; i < 2000; ++i) {
+    REQUIRE(pool.submit(counter));
+    const double taken = seconds_taken([&] { pool.wait_for_idle_worker(30s); });
+    REQUIRE(taken < 5.0);
+  }
+  CHECK(wait_until([&] { return ran.load() == 2000; }));
 }
 
 TEST_CASE("an idle pool uses less than 5% of a core", "[pool][idle]") {

@@ -34,6 +34,9 @@ constexpr int kMaxEvents = 256;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kReadBudget = 1024 * 1024;  // bytes one serve round reads before yielding
 constexpr std::int64_t kAcceptBackoffMs = 100;
+// The longest the reactor defers its epoll_wait while every worker is busy: bounds what a
+// handler that blocks costs accepts, timers and inline listeners.
+constexpr std::chrono::microseconds kCoalesceLimit{200};
 
 std::int64_t now_ms() noexcept {
   timespec ts;
@@ -202,6 +205,9 @@ void Scheduler::run() {
   if (running_) throw std::logic_error("Scheduler::run called twice");
   running_ = true;
   pool_.emplace(queue_, config_.workers, log_);
+  // With a CPU of its own the reactor costs the workers nothing by waking for each event; when
+  // it shares one, each wake-up preempts a worker, so it lets events pile up instead.
+  coalesce_ = pool_->size() + 1 > WorkerPool::cpu_count();
   auto must = [](int rc, const char* what) {
     if (rc < 0) throw std::system_error(-rc, std::generic_category(), what);
   };
@@ -216,7 +222,10 @@ void Scheduler::run() {
 
   epoll_event events[kMaxEvents];
   while (!stopping_.load(std::memory_order_relaxed)) {
-    const int n = epoll_.wait(events, kMaxEvents, -1);
+    if (coalesce_ && pending_.empty() && inline_ready_.empty())
+      pool_->wait_for_idle_worker(kCoalesceLimit);
+    // Inline connections that yielded are waiting: poll, do not block.
+    const int n = epoll_.wait(events, kMaxEvents, inline_ready_.empty() ? -1 : 0);
     if (n < 0) {
       log_->error("epoll_wait: {}", std::strerror(-n));
       break;
@@ -224,10 +233,10 @@ void Scheduler::run() {
     for (int i = 0; i < n; ++i) handle_event(events[i]);
     flush_jobs();
     // Inline connections that yielded are served again after everyone else had a turn.
-    std::vector<std::uint64_t> ready;
-    ready.swap(inline_ready_);
-    for (std::uint64_t h : ready)
+    inline_serving_.swap(inline_ready_);
+    for (std::uint64_t h : inline_serving_)
       if (Connection* c = table_.find(h)) serve(*c);
+    inline_serving_.clear();  // keeps its capacity: no allocation per round
   }
   shutdown();
 }

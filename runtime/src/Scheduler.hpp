@@ -131,11 +131,13 @@ class Scheduler {
   bool bound_ = false;
 
   // reactor thread only
-  std::vector<Job> batch_;                   // jobs from this epoll_wait round
-  std::vector<Job> pending_;                 // jobs that did not fit in the queue, oldest first
-  std::vector<std::uint64_t> inline_ready_;  // inline connections that yielded
+  std::vector<Job> batch_;                     // jobs from this epoll_wait round
+  std::vector<Job> pending_;                   // jobs that did not fit in the queue, oldest first
+  std::vector<std::uint64_t> inline_ready_;    // inline connections that yielded
+  std::vector<std::uint64_t> inline_serving_;  // the ones being served again this round
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
-  bool paused_ = false;  // the queue is full: accept nothing until it drains
+  bool paused_ = false;    // the queue is full: accept nothing until it drains
+  bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
   bool running_ = false;
 
   std::atomic<bool> stopping_{false};

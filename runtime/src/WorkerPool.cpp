@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <ctime>
 #include <exception>
 #include <system_error>
 
@@ -38,6 +39,15 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexce
   syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 }
 
+// Like futex_wait, but gives up after `timeout`.
+void futex_wait_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                    std::chrono::microseconds timeout) noexcept {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout - seconds);
+  const timespec relative{static_cast<time_t>(seconds.count()), static_cast<long>(nanos.count())};
+  syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, &relative, nullptr, 0);
+}
+
 void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
   syscall(SYS_futex, futex_word(word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
 }
@@ -59,6 +69,7 @@ WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
   // On one CPU a spinning worker only delays the thread that would give it work.
   spin_rounds_ = cpu_count() > 1 ? kSpinRounds : 1;
   if (threads == 0) threads = cpu_count();
+  thread_count_ = threads;
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
@@ -109,6 +120,41 @@ void WorkerPool::signal_room() noexcept {
   }
 }
 
+bool WorkerPool::all_busy() const noexcept {
+  // Relaxed: a heuristic read; the fences in wait_for_idle_worker/went_idle make the decision
+  // to sleep safe, not these loads.
+  return queue_.size_approx() > 0 || busy_.load(std::memory_order_relaxed) >= thread_count_;
+}
+
+void WorkerPool::wait_for_idle_worker(std::chrono::microseconds timeout) noexcept {
+  if (!all_busy()) return;
+  // Read the epoch before announcing ourselves: a worker that goes idle after this read bumps
+  // it, so the futex wait below returns at once instead of missing that wake.
+  const std::uint32_t epoch = idle_epoch_.load(std::memory_order_relaxed);
+  idle_wanted_.store(true, std::memory_order_relaxed);
+  // Seq_cst fence, paired with the one in went_idle (Dekker): either the check below sees the
+  // worker's busy_ decrement, or that worker sees idle_wanted_ and wakes us.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (all_busy()) futex_wait_for(idle_epoch_, epoch, timeout);
+  idle_wanted_.store(false, std::memory_order_relaxed);
+}
+
+void WorkerPool::went_busy() noexcept {
+  // Relaxed: a count for the coalescing heuristic; went_idle's fence orders the decrement.
+  busy_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkerPool::went_idle() noexcept {
+  busy_.fetch_sub(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Relaxed: the futex word change is what the producer waits on; the flag only saves syscalls.
+  if (idle_wanted_.load(std::memory_order_relaxed) &&
+      idle_wanted_.exchange(false, std::memory_order_relaxed)) {
+    idle_epoch_.fetch_add(1, std::memory_order_relaxed);
+    futex_wake(idle_epoch_, 1);
+  }
+}
+
 void WorkerPool::wake(std::uint32_t count) noexcept {
   // Release: a sleeper that acquires the new epoch also sees the items pushed before it.
   wake_epoch_.fetch_add(1, std::memory_order_release);
@@ -122,17 +168,31 @@ std::size_t WorkerPool::sleep_until_work(Job* batch) noexcept {
   // Acquire: read the epoch before the last look, so any later wake changes it and the futex
   // wait below returns at once instead of missing that wake.
   const std::uint32_t epoch = wake_epoch_.load(std::memory_order_acquire);
-  std::size_t n = queue_.pop_batch(batch, kBatch);
+  std::size_t n = pop_share(batch);
   if (n == 0 && !stopping_.load(std::memory_order_acquire)) futex_wait(wake_epoch_, epoch);
   sleepers_.fetch_sub(1, std::memory_order_relaxed);
   return n;
 }
 
+std::size_t WorkerPool::pop_share(Job* batch) noexcept {
+  std::size_t share = kBatch;
+  if (thread_count_ > 1) {
+    const std::size_t queued = queue_.size_approx();
+    share = std::clamp<std::size_t>((queued + thread_count_ - 1) / thread_count_, 1, kBatch);
+  }
+  return queue_.pop_batch(batch, share);
+}
+
 void WorkerPool::worker_loop() {
   Job batch[kBatch];
   int idle_rounds = 0;
+  bool busy = false;
   for (;;) {
-    std::size_t n = queue_.pop_batch(batch, kBatch);
+    std::size_t n = pop_share(batch);
+    if (n == 0 && busy) {
+      busy = false;
+      went_idle();
+    }
     if (n == 0 && ++idle_rounds < spin_rounds_) {
       cpu_relax();
       continue;
@@ -142,12 +202,16 @@ void WorkerPool::worker_loop() {
       n = sleep_until_work(batch);
       // Acquire: pairs with the destructor's release; stop only once the queue is empty.
       if (n == 0 && stopping_.load(std::memory_order_acquire)) {
-        n = queue_.pop_batch(batch, kBatch);
+        n = pop_share(batch);
         if (n == 0) return;
       }
       if (n == 0) continue;
     }
     idle_rounds = 0;
+    if (!busy) {
+      busy = true;
+      went_busy();
+    }
     signal_room();  // the pop freed n slots
     run_batch(batch, n);
   }

@@ -23,6 +23,7 @@ class RunningRuntime {
  public:
   explicit RunningRuntime(RuntimeConfig config) : runtime_(std::move(config)) {
     runtime_.add_handler("echo", echo_plugin(), echo_config(echo));
+    runtime_.add_handler("other-echo", echo_plugin(), echo_config(other_echo));
     runtime_.bind();
     thread_ = std::thread([this] {
       reactor_thread = std::this_thread::get_id();
@@ -40,7 +41,8 @@ class RunningRuntime {
   Runtime& runtime() { return runtime_; }
   RuntimeStats stats() const { return runtime_.stats(); }
 
-  EchoStats echo;  // declared before runtime_: outlives it
+  EchoStats echo;        // handler "echo"; declared before runtime_: outlives it
+  EchoStats other_echo;  // handler "other-echo": a second instance that can behave differently
   std::atomic<std::thread::id> reactor_thread{};
 
  private:

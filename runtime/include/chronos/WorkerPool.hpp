@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,8 +27,9 @@ namespace chronos {
 
 class WorkerPool {
  public:
-  // Jobs popped per pop_batch call; large enough to amortise the head CAS, small enough that one
-  // worker does not hoard the queue while another sits idle.
+  // The most jobs one worker takes per pop: enough to amortise the head CAS. A worker takes at
+  // most its fair share of what is queued (queued / workers, rounded up), so jobs queued behind
+  // one that blocks are not hoarded while another worker sits idle.
   static constexpr std::size_t kBatch = 32;
 
   // Starts `threads` workers (0 = the number of CPUs) consuming `queue`, which must outlive us.
@@ -52,8 +54,16 @@ class WorkerPool {
   void want_room() noexcept;
   int room_fd() const noexcept { return room_fd_.get(); }
 
+  // Coalescing, for the one producer that shares CPUs with the workers (the reactor). If jobs
+  // are waiting or every worker is busy, blocks until a worker runs out of work or `timeout`
+  // passes; otherwise returns at once. A producer that waits here instead of in epoll_wait is
+  // not woken for each event while the workers are still busy with its last batch, so events
+  // pile up into the next batch rather than each preempting a worker for one job. Costs a
+  // worker one futex wake per batch, and only while the producer waits.
+  void wait_for_idle_worker(std::chrono::microseconds timeout) noexcept;
+
   MPMCQueue<Job>& queue() noexcept { return queue_; }
-  std::size_t size() const noexcept { return threads_.size(); }
+  std::size_t size() const noexcept { return thread_count_; }
 
   // Jobs that ended by throwing; each was logged and its worker went on.
   std::uint64_t failed_jobs() const noexcept { return failed_.load(std::memory_order_relaxed); }
@@ -69,19 +79,29 @@ class WorkerPool {
 
  private:
   void worker_loop();
+  std::size_t pop_share(Job* batch) noexcept;
   void run_batch(const Job* jobs, std::size_t count) noexcept;
   std::size_t sleep_until_work(Job* batch) noexcept;
   void wake(std::uint32_t count) noexcept;
   void signal_room() noexcept;
+  void went_busy() noexcept;
+  void went_idle() noexcept;
+  bool all_busy() const noexcept;
 
   MPMCQueue<Job>& queue_;
   std::shared_ptr<spdlog::logger> log_;
-  int spin_rounds_ = 1;  // empty pops before sleeping
+  std::size_t thread_count_ = 0;  // fixed before the first worker starts
+  int spin_rounds_ = 1;           // empty pops before sleeping
   alignas(kCacheLine) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<std::uint32_t> wake_epoch_{0};  // the futex word sleepers wait on
   std::atomic<bool> stopping_{false};
   std::atomic<bool> room_wanted_{false};
   Fd room_fd_;
+  // Coalescing: workers that popped work and have not yet found the queue empty since; the
+  // producer waits on idle_epoch_, which a worker going idle bumps when idle_wanted_ is set.
+  alignas(kCacheLine) std::atomic<std::uint32_t> busy_{0};
+  std::atomic<std::uint32_t> idle_epoch_{0};
+  std::atomic<bool> idle_wanted_{false};
   alignas(kCacheLine) std::atomic<std::uint64_t> completed_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::vector<std::jthread> threads_;
