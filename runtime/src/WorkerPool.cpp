@@ -34,18 +34,27 @@ std::uint32_t* futex_word(std::atomic<std::uint32_t>& word) noexcept {
   return reinterpret_cast<std::uint32_t*>(&word);
 }
 
-// Sleeps while `word` still holds `expected`; returns at once if it does not (no lost wake-up).
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
-  syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+// Sleeps while `word` still holds `expected`, at most `timeout` (null: no limit); returns at
+// once if it does not hold it (no lost wake-up).
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const timespec* timeout = nullptr) noexcept {
+  syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, timeout, nullptr, 0);
 }
 
-// Like futex_wait, but gives up after `timeout`.
-void futex_wait_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                    std::chrono::microseconds timeout) noexcept {
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout - seconds);
-  const timespec relative{static_cast<time_t>(seconds.count()), static_cast<long>(nanos.count())};
-  syscall(SYS_futex, futex_word(word), FUTEX_WAIT_PRIVATE, expected, &relative, nullptr, 0);
+timespec to_timespec(std::chrono::microseconds duration) noexcept {
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(duration);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(duration - seconds);
+  return {static_cast<time_t>(seconds.count()), static_cast<long>(nanos.count())};
+}
+
+// The waker's half of a Dekker pair whose waiter raised `flag`, then fenced, then re-checked its
+// condition: after our fence, either the waiter's re-check sees what we changed before calling
+// this, or we see the flag. True (and the flag lowered) if the waiter must be signalled.
+bool take_request(std::atomic<bool>& flag) noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Relaxed: the signal itself (eventfd, futex word) carries the ordering; the flag only saves
+  // syscalls, and the exchange makes one waker out of many.
+  return flag.load(std::memory_order_relaxed) && flag.exchange(false, std::memory_order_relaxed);
 }
 
 void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
@@ -110,10 +119,7 @@ void WorkerPool::want_room() noexcept {
 }
 
 void WorkerPool::signal_room() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  // Relaxed: the eventfd write is what the producer waits on; the flag only avoids syscalls.
-  if (room_wanted_.load(std::memory_order_relaxed) &&
-      room_wanted_.exchange(false, std::memory_order_relaxed)) {
+  if (take_request(room_wanted_)) {
     const std::uint64_t one = 1;
     // Cannot fail short of a counter overflow, which a reader that re-arms never lets happen.
     [[maybe_unused]] const auto ignored = ::write(room_fd_.get(), &one, sizeof(one));
@@ -135,7 +141,10 @@ void WorkerPool::wait_for_idle_worker(std::chrono::microseconds timeout) noexcep
   // Seq_cst fence, paired with the one in went_idle (Dekker): either the check below sees the
   // worker's busy_ decrement, or that worker sees idle_wanted_ and wakes us.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (all_busy()) futex_wait_for(idle_epoch_, epoch, timeout);
+  if (all_busy()) {
+    const timespec limit = to_timespec(timeout);
+    futex_wait(idle_epoch_, epoch, &limit);
+  }
   idle_wanted_.store(false, std::memory_order_relaxed);
 }
 
@@ -146,10 +155,7 @@ void WorkerPool::went_busy() noexcept {
 
 void WorkerPool::went_idle() noexcept {
   busy_.fetch_sub(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  // Relaxed: the futex word change is what the producer waits on; the flag only saves syscalls.
-  if (idle_wanted_.load(std::memory_order_relaxed) &&
-      idle_wanted_.exchange(false, std::memory_order_relaxed)) {
+  if (take_request(idle_wanted_)) {
     idle_epoch_.fetch_add(1, std::memory_order_relaxed);
     futex_wake(idle_epoch_, 1);
   }
