@@ -571,10 +571,13 @@ void echo(A& ping, A& pong, std::uint64_t trips) {
   }
 }
 
+// `items` is the caller's buffer, reused for every trip: a Job array declared here would be
+// zero-filled (Job has default member initializers) on every trip, 1 KB of stores on the timed
+// path; it added ~40 ns to every queue's round trip before it was hoisted out.
 template <class Producer, class Consumer>
-void round_trip(Producer& out, Consumer& in, std::uint64_t i, std::string_view queue) {
+void round_trip(Producer& out, Consumer& in, Job (&items)[kBatch], std::uint64_t i,
+                std::string_view queue) {
   const Job sent = make_item(0, i);
-  Job items[kBatch];
   push_all(out, &sent, 1);
   if (pop_some(in, items) != 1 || items[0].arg0 != sent.arg0) {
     fail(std::string(queue) + " round trip: wrong item came back");
@@ -589,8 +592,9 @@ Samples run_round_trips(std::uint64_t trips) {
   std::thread echoer([&] { echo(ping, pong, total_trips(samples)); });
   auto out = ping.producer();
   auto in = pong.consumer();
+  Job items[kBatch];
   Samples ns_per_trip =
-      time_trips(samples, [&](std::uint64_t i) { round_trip(out, in, i, A::kName); });
+      time_trips(samples, [&](std::uint64_t i) { round_trip(out, in, items, i, A::kName); });
   echoer.join();
   return ns_per_trip;
 }
