@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "chronos/Fd.hpp"
+
 namespace chronos {
 namespace {
 
@@ -32,21 +34,6 @@ std::string both_versions(const chronos_plugin* plugin) {
 }
 
 [[noreturn]] void fail(const std::string& message) { throw PluginError(message); }
-
-// Closes a file descriptor on scope exit.
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A private folder that is removed, with the one file in it, on scope exit.
 class TempDir {
@@ -217,7 +204,7 @@ bool FileIdentity::operator==(const FileIdentity& other) const noexcept {
 
 FileIdentity identify_file(const std::string& path) {
   struct stat st {};
-  FdGuard fd(open_plugin_file(path, st));
+  Fd fd(open_plugin_file(path, st));
   return identity_of(st, hash_and_copy(fd.get(), -1, path));
 }
 
@@ -249,7 +236,7 @@ std::string check_descriptor(const chronos_plugin* plugin, const std::string& fi
 
 LoadedPlugin load_plugin(const std::string& path, LoadMode mode) {
   struct stat st {};
-  FdGuard fd(open_plugin_file(path, st));
+  Fd fd(open_plugin_file(path, st));
   check_permissions(path, st);
 
   LoadedPlugin loaded;
@@ -260,8 +247,7 @@ LoadedPlugin load_plugin(const std::string& path, LoadMode mode) {
   if (mode == LoadMode::private_copy) {
     copy_dir.emplace();
     loaded.loaded_path_ = copy_dir->file(std::filesystem::path(path).filename().string());
-    FdGuard copy(
-        ::open(loaded.loaded_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700));
+    Fd copy(::open(loaded.loaded_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700));
     if (copy.get() < 0) fail(path + ": cannot copy plugin: " + std::strerror(errno));
     loaded.identity_ = identity_of(st, hash_and_copy(fd.get(), copy.get(), path));
   } else {
