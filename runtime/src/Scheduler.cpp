@@ -177,7 +177,10 @@ std::uint16_t Scheduler::port(std::string_view name) const {
 }
 
 void Scheduler::stop() noexcept {
-  stopping_.store(true, std::memory_order_relaxed);  // the eventfd write is the real signal
+  // Release, paired with the loop's acquire: the reactor can also leave its loop by seeing this
+  // flag without reading the eventfd, and what the stopping thread did before stop() must then
+  // still happen before shutdown() (the eventfd write only wakes a reactor blocked in epoll_wait).
+  stopping_.store(true, std::memory_order_release);
   signal_eventfd(stop_fd_.get());
 }
 
@@ -221,7 +224,7 @@ void Scheduler::run() {
                l->config.execution == Execution::inline_ ? "inline" : "pool");
 
   epoll_event events[kMaxEvents];
-  while (!stopping_.load(std::memory_order_relaxed)) {
+  while (!stopping_.load(std::memory_order_acquire)) {  // acquire: pairs with stop()
     if (coalesce_ && pending_.empty() && inline_ready_.empty())
       pool_->wait_for_idle_worker(kCoalesceLimit);
     // Inline connections that yielded are waiting: poll, do not block.
