@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_deps=(g++ cmake make pkg-config libyaml-cpp-dev libspdlog-dev libfmt-dev catch2 libcli11-dev)
 test_deps=(curl clang-14 libclang-rt-14-dev)
-bench_deps=(libconcurrentqueue-dev libboost-dev libtbb-dev libevent-dev nginx wrk)
+bench_deps=(libconcurrentqueue-dev libboost-dev libtbb-dev libevent-dev libhttp-parser-dev nginx wrk)
 
 want=("${build_deps[@]}" "${test_deps[@]}")
 if [[ "${1:-}" == "--bench" || "${CHRONOS_BENCH_DEPS:-0}" == 1 ]]; then

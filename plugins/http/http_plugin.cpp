@@ -1,47 +1,52 @@
 // The shipped `http` plugin: answers GET and HEAD with a fixed body (config key `body`,
-// default "hello\n"), with keep-alive and pipelining.
+// default "hello\n"), with keep-alive and pipelining, on the SDK's HTTP/1.1 parser
+// (chronos/http.hpp), whose rules decide what is malformed.
 //
-//   GET, HEAD          200, Content-Length, the body (HEAD: headers only)
-//   other methods      405 with `Allow: GET, HEAD`; the connection stays open
-//   malformed request  400, then close        head over 8 KiB  431, then close
-//   Connection: close  honoured (reply says so, then close); HTTP/1.0 closes unless it asked
-//                      for keep-alive (the reply then says Connection: keep-alive)
-//   request bodies     Content-Length and chunked bodies are read and dropped, across calls;
-//                      a malformed chunked body closes the connection (its reply already went)
+//   GET, HEAD            200, Content-Length, the body (HEAD: headers only)
+//   other valid methods  405 with `Allow: GET, HEAD`; the connection stays open
+//   malformed request    400, then close (the parser's verdict: smuggling patterns, no Host in
+//                        HTTP/1.1, bare LF, ...); head over 8 KiB or 100 fields: 431 (a
+//                        request line that long: 414); a transfer coding other than chunked:
+//                        501; HTTP/2+ request line: 505
+//   Connection: close    honoured (reply says so, then close); HTTP/1.0 closes unless it asked
+//                        for keep-alive (the reply then says Connection: keep-alive)
+//   request bodies       Content-Length and chunked bodies are read to their end and dropped,
+//                        across calls, so the next request is read in frame; a malformed
+//                        chunked body closes the connection (its reply already went)
+//   Expect: 100-continue with a body: answered at once with Connection: close, then closed
+//                        (the client may or may not send the body after a final status)
 //
 // Fast path: every possible reply is rendered once at init, so serving a request is a parse
 // and a memcpy into a stack buffer; all replies of one on_data go out in one send.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "chronos/http.hpp"
 #include "chronos/plugin.hpp"
 #include "chronos/plugin_config.h"
-#include "http_parser.hpp"
 
 namespace {
 
-using chronos::http::BodyFraming;
-using chronos::http::ChunkedBodySkipper;
-using chronos::http::ParseStatus;
-using chronos::http::Request;
-using chronos::http::RequestParser;
+namespace http = chronos::http;
 
 // How the reply ends the exchange: its Connection header, and whether we close after it.
 enum Persistence { keep_alive_11, keep_alive_10, close_after, persistence_count };
 
-std::string render(std::string_view status, std::string_view extra_headers, std::size_t length,
-                   std::string_view body, Persistence persistence) {
+std::string render(int status, std::string_view extra_headers, std::string_view body,
+                   bool send_body, Persistence persistence) {
   static constexpr std::string_view connection[] = {"", "Connection: keep-alive\r\n",
                                                     "Connection: close\r\n"};
-  std::string out;
-  out.append("HTTP/1.1 ").append(status).append("\r\nServer: chronos\r\n");
-  out.append("Content-Type: text/plain\r\nContent-Length: ").append(std::to_string(length));
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " ";
+  out.append(http::reason(status)).append("\r\nServer: chronos\r\n");
+  out.append("Content-Type: text/plain\r\nContent-Length: ").append(std::to_string(body.size()));
   out.append("\r\n").append(extra_headers).append(connection[persistence]).append("\r\n");
-  return out.append(body);
+  if (send_body) out.append(body);
+  return out;
 }
 
 // Collects replies and hands them to the host in as few sends as possible: one, unless they
@@ -65,13 +70,18 @@ class Output {
     used_ += bytes.size();
   }
 
-  // Sends what is buffered. Must come before Connection::close, after which sends fail.
+  // Sends what is buffered, then closes the connection: nothing after this reply is read.
+  void close() noexcept {
+    flush();
+    conn_.close();
+  }
+
+ private:
   void flush() noexcept {
     if (used_ > 0) conn_.send(buffer_.data(), used_);
     used_ = 0;
   }
 
- private:
   chronos::Connection conn_;
   std::size_t used_ = 0;
   std::array<char, 16384> buffer_;  // uninitialised on purpose: only used_ bytes are read
@@ -79,12 +89,9 @@ class Output {
 
 class HttpPlugin {
  public:
-  // Per connection: where we are in the byte stream between requests.
+  // Per connection: the parser knows where we are between and inside requests.
   struct Session {
-    RequestParser parser;
-    ChunkedBodySkipper chunked;
-    bool in_chunked = false;
-    std::uint64_t body_left = 0;  // Content-Length bytes still to drop
+    http::Parser parser;
   };
 
   HttpPlugin(std::string_view config, chronos::Host) {
@@ -98,90 +105,80 @@ class HttpPlugin {
     }
     for (int p = 0; p < persistence_count; ++p) {
       const auto persistence = static_cast<Persistence>(p);
-      get_[p] = render("200 OK", "", body.size(), body, persistence);
-      head_[p] = render("200 OK", "", body.size(), "", persistence);
-      not_allowed_[p] = render("405 Method Not Allowed", "Allow: GET, HEAD\r\n", kNotAllowed.size(),
-                               kNotAllowed, persistence);
+      get_[p] = render(200, "", body, true, persistence);
+      head_[p] = render(200, "", body, false, persistence);
+      not_allowed_[p] =
+          render(405, "Allow: GET, HEAD\r\n", "method not allowed\n", true, persistence);
     }
-    bad_request_ = render("400 Bad Request", "", kBadRequest.size(), kBadRequest, close_after);
-    too_large_ =
-        render("431 Request Header Fields Too Large", "", kTooLarge.size(), kTooLarge, close_after);
+    for (const int status : kErrorStatuses) {
+      std::string text(http::reason(status));
+      std::transform(text.begin(), text.end(), text.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      errors_[error_index(status)] = render(status, "", text + "\n", true, close_after);
+    }
   }
 
   std::size_t on_data(chronos::Connection conn, Session& s, std::string_view data) const {
     Output out(conn);
     std::size_t pos = 0;
     for (;;) {
-      // First drop the body of the request answered last, however it is framed.
-      if (s.body_left > 0) {
-        const std::size_t skip =
-            static_cast<std::size_t>(std::min<std::uint64_t>(s.body_left, data.size() - pos));
-        pos += skip;
-        s.body_left -= skip;
-        if (s.body_left > 0) return pos;
-      }
-      if (s.in_chunked) {
-        std::size_t used = 0;
-        const auto status = s.chunked.feed(data.substr(pos), used);
-        pos += used;
-        if (status == ChunkedBodySkipper::Status::need_more) return pos;
-        if (status == ChunkedBodySkipper::Status::bad) {
-          out.flush();
-          conn.close();
+      // First read the body of the request answered last, however it is framed.
+      while (s.parser.in_body()) {
+        http::BodyPiece piece;
+        const http::Result r = s.parser.parse_body(data.substr(pos), piece);
+        pos += piece.consumed;
+        if (r == http::Result::again) return pos;
+        if (r == http::Result::error) {
+          out.close();
           return data.size();
         }
-        s.chunked.reset();
-        s.in_chunked = false;
       }
 
-      Request request;
-      switch (s.parser.parse(data.substr(pos), request)) {
-        case ParseStatus::need_more:
+      http::Request request;
+      switch (s.parser.parse_request(data.substr(pos), request)) {
+        case http::Result::again:
           return pos;
-        case ParseStatus::bad_request:
-          out.append(bad_request_);
-          out.flush();
-          conn.close();
+        case http::Result::error:
+          out.append(errors_[error_index(s.parser.error_status())]);
+          out.close();
           return data.size();
-        case ParseStatus::head_too_large:
-          out.append(too_large_);
-          out.flush();
-          conn.close();
-          return data.size();
-        case ParseStatus::complete:
+        default:
           break;
       }
-      pos += request.head_length;
+      pos += request.head_length();
 
-      const Persistence persistence = !request.keep_alive          ? close_after
-                                      : request.minor_version == 0 ? keep_alive_10
-                                                                   : keep_alive_11;
-      if (request.method == "GET") {
+      const bool body = request.framing() != http::Framing::none;
+      const Persistence persistence = !request.keep_alive() || (body && request.expect_continue())
+                                          ? close_after
+                                      : request.version_minor() == 0 ? keep_alive_10
+                                                                     : keep_alive_11;
+      if (request.method() == "GET") {
         out.append(get_[persistence]);
-      } else if (request.method == "HEAD") {
+      } else if (request.method() == "HEAD") {
         out.append(head_[persistence]);
       } else {
         out.append(not_allowed_[persistence]);
       }
       if (persistence == close_after) {
-        out.flush();
-        conn.close();  // whatever follows, pipelined or body, is never read
+        out.close();  // whatever follows, pipelined or body, is never read
         return data.size();
       }
-      if (request.body == BodyFraming::content_length) s.body_left = request.content_length;
-      s.in_chunked = request.body == BodyFraming::chunked;
     }
   }
 
  private:
-  static constexpr std::string_view kNotAllowed = "method not allowed\n";
-  static constexpr std::string_view kBadRequest = "bad request\n";
-  static constexpr std::string_view kTooLarge = "request header fields too large\n";
+  // The parser's error statuses, each with a reply rendered at init.
+  static constexpr int kErrorStatuses[] = {400, 414, 431, 501, 505};
+  static constexpr std::size_t error_index(int status) {
+    for (std::size_t i = 0; i < std::size(kErrorStatuses); ++i)
+      if (kErrorStatuses[i] == status) return i;
+    return 0;  // anything else is answered as a bad request
+  }
 
   std::string get_[persistence_count], head_[persistence_count], not_allowed_[persistence_count];
-  std::string bad_request_, too_large_;
+  std::string errors_[std::size(kErrorStatuses)];
 };
 
 }  // namespace
 
-CHRONOS_PLUGIN(HttpPlugin, "http", "1.0.0")
+CHRONOS_PLUGIN(HttpPlugin, "http", "1.1.0")
