@@ -662,3 +662,32 @@ TEST_CASE("http: a chunked request with Connection: close", "[http][framing][te]
       parse_request_all_splits(closing) ==
       post_head(closing, {{"Connection", "close"}, {"Transfer-Encoding", "chunked"}}, 0, kChunked));
 }
+
+TEST_CASE("http: a body stays pending until parse_body answers DONE", "[http][framing][body]") {
+  // http.h: in_body is non-zero from a head's DONE to its body's DONE, so a caller that loops
+  // on in_body sees the end of every body, also when its last byte came with a DATA piece.
+  const std::string in = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET";
+  chronos_http_parser p;
+  chronos_http_parser_init(&p, 0);
+  chronos_http_message m;
+  chronos_http_message_init(&m, nullptr, 0);
+  REQUIRE(chronos_http_parse_request(&p, in.data(), in.size(), &m) == CHRONOS_HTTP_DONE);
+  CHECK(chronos_http_parser_in_body(&p));
+  const std::string_view rest = std::string_view(in).substr(m.head_length);
+  chronos_http_body body;
+  REQUIRE(chronos_http_parse_body(&p, rest.data(), rest.size(), &body) == CHRONOS_HTTP_DATA);
+  CHECK(std::string_view(body.data, body.len) == "abc");
+  CHECK(body.consumed == 3);
+  CHECK(chronos_http_parser_in_body(&p));  // the last byte came, the DONE did not yet
+  REQUIRE(chronos_http_parse_body(&p, rest.data() + 3, rest.size() - 3, &body) ==
+          CHRONOS_HTTP_DONE);
+  CHECK(body.consumed == 0);
+  CHECK_FALSE(chronos_http_parser_in_body(&p));
+  CHECK(chronos_http_parser_finish(&p) == CHRONOS_HTTP_DONE);
+  // Closed right after the last byte, before anyone asked: the message is still complete.
+  chronos_http_parser q;
+  chronos_http_parser_init(&q, 0);
+  REQUIRE(chronos_http_parse_request(&q, in.data(), in.size(), &m) == CHRONOS_HTTP_DONE);
+  REQUIRE(chronos_http_parse_body(&q, rest.data(), 3, &body) == CHRONOS_HTTP_DATA);
+  CHECK(chronos_http_parser_finish(&q) == CHRONOS_HTTP_DONE);
+}
