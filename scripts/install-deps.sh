@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_deps=(g++ cmake make pkg-config libyaml-cpp-dev libspdlog-dev libfmt-dev catch2 libcli11-dev)
-test_deps=(curl clang-14 libclang-rt-14-dev)
+test_deps=(curl clang-14 libclang-rt-14-dev dpkg-dev file)
 bench_deps=(libconcurrentqueue-dev libboost-dev libtbb-dev libevent-dev libhttp-parser-dev nginx wrk)
 
 want=("${build_deps[@]}" "${test_deps[@]}")

@@ -1,4 +1,4 @@
-#include "chronos/EpollWrapper.hpp"
+#include "EpollWrapper.hpp"
 
 #include <cerrno>
 #include <system_error>

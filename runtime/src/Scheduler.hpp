@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "Connection.hpp"
-#include "chronos/EpollWrapper.hpp"
+#include "EpollWrapper.hpp"
 #include "chronos/Fd.hpp"
 #include "chronos/Job.hpp"
 #include "chronos/MPMCQueue.hpp"

@@ -13,7 +13,7 @@
 
 namespace {
 constexpr int kExitUsage = 2;
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = CHRONOS_VERSION;  // the CMake project's version
 }  // namespace
 
 int main(int argc, char** argv) {
