@@ -5,12 +5,20 @@
 # `cc $(pkg-config --cflags chronos-sdk)`, and the README's embedding example builds and serves
 # against P, with find_package(Chronos) and with `pkg-config chronos`.
 #
-#   install_test.sh BUILD_DIR SOURCE_DIR VERSION
+#   install_test.sh BUILD_DIR SOURCE_DIR VERSION [SANITIZER]
+#
+# SANITIZER (the build's CHRONOS_SANITIZE): the installed library is instrumented then, so the
+# embedding example is built with the same -fsanitize flags.
 set -euo pipefail
 
 build=$1
 source=$2
 version=$3
+sanitize=()
+case ${4:-} in
+  address) sanitize=(-fsanitize=address,undefined) ;;
+  thread) sanitize=(-fsanitize=thread) ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 p=$work/prefix
@@ -62,12 +70,12 @@ ok "chronos/http.h compiles as C from the prefix"
 
 # The README's embedding example: CMake's find_package(Chronos), then pkg-config.
 cmake -S "$source/tests/install" -B "$work/embed" -DCMAKE_PREFIX_PATH="$p" \
-  -DCMAKE_BUILD_TYPE=Release >"$work/embed.log" 2>&1 || { cat "$work/embed.log"; exit 1; }
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="${sanitize[*]}" >"$work/embed.log" 2>&1 || { cat "$work/embed.log"; exit 1; }
 cmake --build "$work/embed" >>"$work/embed.log" 2>&1 || { cat "$work/embed.log"; exit 1; }
 timeout 60 "$work/embed/embed" | grep -qx embedded || fail "the embedding example (CMake) did not echo"
 ok "the embedding example, built with find_package(Chronos), serves"
 # shellcheck disable=SC2046
-c++ -std=c++20 "$source/tests/install/embed.cpp" $(pkg-config --cflags --libs chronos) \
-  -o "$work/embed-pc"
+c++ -std=c++20 "${sanitize[@]}" "$source/tests/install/embed.cpp" \
+  $(pkg-config --cflags --libs chronos) -o "$work/embed-pc"
 timeout 60 "$work/embed-pc" | grep -qx embedded || fail "the embedding example (pkg-config) did not echo"
 ok "the embedding example, built with pkg-config chronos, serves"
