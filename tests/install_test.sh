@@ -39,6 +39,11 @@ for internal in EpollWrapper.hpp Scheduler.hpp Buffer.hpp Connection.hpp Handler
   [[ ! -e $p/include/chronos/$internal ]] || fail "internal header $internal is installed"
 done
 ok "no internal header"
+# One name per concept: the library must not define the SDK's C++ names, or an embedder that
+# links a plugin.hpp handler into the same program breaks the one-definition rule.
+clash=$(nm -C "$p/lib/libchronos_runtime.a" | grep -E 'chronos::(Connection|Host)(::|[^A-Za-z_])' || true)
+[[ -z $clash ]] || fail "libchronos_runtime.a defines SDK names: $(echo "$clash" | head -3)"
+ok "the library defines neither chronos::Connection nor chronos::Host"
 
 [[ $("$p/bin/chronos" --version) == "chronos $version "* ]] || fail "--version: $("$p/bin/chronos" --version)"
 ok "--version says $version"

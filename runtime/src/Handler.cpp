@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "Connection.hpp"
+#include "ConnectionSlot.hpp"
 #include "chronos/PluginLoader.hpp"
 #include "chronos/Runtime.hpp"
 
@@ -22,12 +22,12 @@ void api_log(chronos_host* host, int level, const char* message) {
 }
 
 int api_send(chronos_conn* conn, const void* data, size_t len) {
-  return Connection::from(conn).queue_output(data, len);
+  return ConnectionSlot::from(conn).queue_output(data, len);
 }
 
-void api_close(chronos_conn* conn) { Connection::from(conn).close_requested = true; }
+void api_close(chronos_conn* conn) { ConnectionSlot::from(conn).close_requested = true; }
 
-uint64_t api_conn_id(chronos_conn* conn) { return Connection::from(conn).handle(); }
+uint64_t api_conn_id(chronos_conn* conn) { return ConnectionSlot::from(conn).handle(); }
 
 constexpr chronos_host_api kHostApi = {sizeof(chronos_host_api), api_log, api_send, api_close,
                                        api_conn_id};

@@ -148,7 +148,7 @@ void Scheduler::schedule_drains(const std::vector<std::shared_ptr<ListenerState>
   const std::int64_t now = now_ms();
   bool armed = false;
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
-    Connection& c = table_.at(i);
+    ConnectionSlot& c = table_.at(i);
     if (c.state.load(std::memory_order_relaxed) & ev::kClosed) continue;
     // Which listener was it accepted under? Compared by address only: `retired` keeps them alive.
     const ListenerState* was = nullptr;
@@ -238,7 +238,7 @@ void Scheduler::run() {
     // Inline connections that yielded are served again after everyone else had a turn.
     inline_serving_.swap(inline_ready_);
     for (std::uint64_t h : inline_serving_)
-      if (Connection* c = table_.find(h)) serve(*c);
+      if (ConnectionSlot* c = table_.find(h)) serve(*c);
     inline_serving_.clear();  // keeps its capacity: no allocation per round
   }
   shutdown();
@@ -261,7 +261,7 @@ void Scheduler::handle_event(const epoll_event& event) {
     }
     return;
   }
-  Connection* c = table_.find(token);
+  ConnectionSlot* c = table_.find(token);
   if (!c) return;  // an event for a connection that closed and whose slot was reused
   std::uint32_t bits = 0;
   if (event.events & EPOLLIN) bits |= ev::kRead;
@@ -271,8 +271,8 @@ void Scheduler::handle_event(const epoll_event& event) {
 }
 
 // Hands `events` to the connection's owner, making one if there is none (the state machine
-// of Connection.hpp): one atomic RMW per event, no syscall.
-void Scheduler::notify(Connection& c, std::uint32_t events) {
+// of ConnectionSlot.hpp): one atomic RMW per event, no syscall.
+void Scheduler::notify(ConnectionSlot& c, std::uint32_t events) {
   // Acq_rel: acquire the previous owner's writes (it released kOwned), and release our bits to
   // the owner that takes them with its exchange.
   const std::uint32_t old = c.state.fetch_or(events | ev::kOwned, std::memory_order_acq_rel);
@@ -380,7 +380,7 @@ Scheduler::Shed Scheduler::shed_one(ListenerState& listener) {
 }
 
 void Scheduler::open_connection(ListenerState& listener, int fd) {
-  Connection* c = table_.allocate();
+  ConnectionSlot* c = table_.allocate();
   if (!c) {
     ::close(fd);
     refused_.fetch_add(1, std::memory_order_relaxed);
@@ -431,7 +431,7 @@ void Scheduler::handle_timers() {
   while (!timers_.empty() && timers_.top().deadline_ms <= now) {
     const Timer timer = timers_.top();
     timers_.pop();
-    Connection* c = table_.find(timer.handle);
+    ConnectionSlot* c = table_.find(timer.handle);
     if (!c || (c->state.load(std::memory_order_relaxed) & ev::kClosed)) continue;
     if (timer.drain) {
       drained_.fetch_add(1, std::memory_order_relaxed);
@@ -472,7 +472,7 @@ void Scheduler::arm_timer() {
 void Scheduler::shutdown() {
   for (auto& l : listeners_) l->fd.reset();  // closing also removes it from epoll
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
-    Connection& c = table_.at(i);
+    ConnectionSlot& c = table_.at(i);
     if (!(c.state.load(std::memory_order_relaxed) & ev::kClosed)) notify(c, ev::kClose);
   }
   const std::int64_t deadline = now_ms() + config_.shutdown_timeout_ms;
@@ -498,7 +498,7 @@ void Scheduler::shutdown() {
                config_.shutdown_timeout_ms);
   pool_.reset();  // runs what is queued (the close requests), then joins every worker
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
-    Connection& c = table_.at(i);
+    ConnectionSlot& c = table_.at(i);
     if (!(c.state.load(std::memory_order_relaxed) & ev::kClosed)) close_connection(c, true);
   }
   listeners_.clear();
@@ -510,7 +510,7 @@ void Scheduler::shutdown() {
 
 void Scheduler::connection_job(void* self, std::uint64_t handle, std::uint64_t) {
   auto* scheduler = static_cast<Scheduler*>(self);
-  Connection* c = scheduler->table_.find(handle);
+  ConnectionSlot* c = scheduler->table_.find(handle);
   if (!c) {
     scheduler->stale_.fetch_add(1, std::memory_order_relaxed);
     return;  // the connection closed and its slot was reused: not ours to touch
@@ -518,7 +518,7 @@ void Scheduler::connection_job(void* self, std::uint64_t handle, std::uint64_t) 
   scheduler->serve(*c);
 }
 
-void Scheduler::serve(Connection& c) {
+void Scheduler::serve(ConnectionSlot& c) {
   for (;;) {
     // Acquire: see the bits' senders' writes; we keep kOwned while we work.
     const std::uint32_t events =
@@ -543,7 +543,7 @@ void Scheduler::serve(Connection& c) {
 
 // Gives others a turn while keeping ownership: a continuation goes to the back of the line.
 // False if it could not be queued (the caller keeps serving).
-bool Scheduler::yield(Connection& c) {
+bool Scheduler::yield(ConnectionSlot& c) {
   c.state.fetch_or(ev::kContinue, std::memory_order_relaxed);  // we own it: no ordering needed
   const std::uint64_t handle = c.handle();
   if (c.inline_mode) {
@@ -555,7 +555,7 @@ bool Scheduler::yield(Connection& c) {
   return true;
 }
 
-Scheduler::Outcome Scheduler::handle_events(Connection& c, std::uint32_t events) {
+Scheduler::Outcome Scheduler::handle_events(ConnectionSlot& c, std::uint32_t events) {
   if (events & ev::kOpen) {
     const chronos_plugin& p = c.handler->plugin();
     if (p.on_open && p.on_open(c.handler->instance(), c.as_c(), &c.plugin_state) != 0) {
@@ -603,7 +603,7 @@ Scheduler::Outcome Scheduler::handle_events(Connection& c, std::uint32_t events)
 
 // Reads what the kernel has (up to the budget and the buffer limit) and hands it to on_data.
 // Returns false when the connection must close.
-bool Scheduler::read_and_deliver(Connection& c, std::size_t& budget) {
+bool Scheduler::read_and_deliver(ConnectionSlot& c, std::size_t& budget) {
   while (c.read_pending && budget > 0) {
     const std::size_t room = c.max_buffer - std::min(c.in.size(), c.max_buffer);
     if (room == 0) {
@@ -637,7 +637,7 @@ bool Scheduler::read_and_deliver(Connection& c, std::size_t& budget) {
   return true;
 }
 
-bool Scheduler::deliver(Connection& c) {
+bool Scheduler::deliver(ConnectionSlot& c) {
   if (c.in.empty() || c.close_requested) return true;
   const chronos_plugin& p = c.handler->plugin();
   const std::int64_t consumed =
@@ -648,7 +648,7 @@ bool Scheduler::deliver(Connection& c) {
 }
 
 // Writes queued output until done or EAGAIN (the EPOLLOUT edge resumes us). False on error.
-bool Scheduler::flush(Connection& c) {
+bool Scheduler::flush(ConnectionSlot& c) {
   while (!c.out.empty()) {
     // MSG_NOSIGNAL: a peer that went away is an error code here, never a SIGPIPE.
     const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -664,7 +664,7 @@ bool Scheduler::flush(Connection& c) {
   return true;
 }
 
-void Scheduler::close_connection(Connection& c, bool call_on_close) {
+void Scheduler::close_connection(ConnectionSlot& c, bool call_on_close) {
   if (c.opened && call_on_close) {
     const chronos_plugin& p = c.handler->plugin();
     if (p.on_close) p.on_close(c.handler->instance(), c.as_c(), c.plugin_state);

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "Connection.hpp"
+#include "ConnectionSlot.hpp"
 #include "EpollWrapper.hpp"
 #include "chronos/Fd.hpp"
 #include "chronos/Job.hpp"
@@ -97,7 +97,7 @@ class Scheduler {
   enum class Shed { one, backlog_empty, failed };
   Shed shed_one(ListenerState& listener);
   void open_connection(ListenerState& listener, int fd);
-  void notify(Connection& c, std::uint32_t events);
+  void notify(ConnectionSlot& c, std::uint32_t events);
   void flush_jobs();
   void resume_accepting();
   void handle_timers();
@@ -107,14 +107,14 @@ class Scheduler {
 
   // the connection's owner (a worker, or the reactor for inline listeners)
   static void connection_job(void* self, std::uint64_t handle, std::uint64_t);
-  void serve(Connection& c);
+  void serve(ConnectionSlot& c);
   enum class Outcome { idle, closed, yielded };
-  Outcome handle_events(Connection& c, std::uint32_t events);
-  bool read_and_deliver(Connection& c, std::size_t& budget);
-  bool deliver(Connection& c);
-  bool flush(Connection& c);
-  void close_connection(Connection& c, bool call_on_close);
-  bool yield(Connection& c);
+  Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
+  bool read_and_deliver(ConnectionSlot& c, std::size_t& budget);
+  bool deliver(ConnectionSlot& c);
+  bool flush(ConnectionSlot& c);
+  void close_connection(ConnectionSlot& c, bool call_on_close);
+  bool yield(ConnectionSlot& c);
 
   RuntimeConfig config_;
   std::shared_ptr<spdlog::logger> log_;

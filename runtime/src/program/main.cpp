@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "Host.hpp"
+#include "ServerProgram.hpp"
 #include "chronos/plugin.h"
 
 namespace {
@@ -55,6 +55,6 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  chronos::Host host(config);
+  chronos::ServerProgram host(config);
   return check ? host.check() : host.serve();
 }

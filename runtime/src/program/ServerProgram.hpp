@@ -1,4 +1,5 @@
-// Host: the `chronos` program around a Runtime — configuration file, plugins, signals, reload.
+// ServerProgram: the `chronos` program around a Runtime — configuration file, plugins, signals,
+// reload.
 #pragma once
 
 #include <chrono>
@@ -14,9 +15,9 @@
 
 namespace chronos {
 
-class Host {
+class ServerProgram {
  public:
-  explicit Host(std::string config_path) : config_path_(std::move(config_path)) {}
+  explicit ServerProgram(std::string config_path) : config_path_(std::move(config_path)) {}
 
   // `chronos -t`: validate the file and open every plugin; prints the verdict. Exit status.
   int check();

@@ -1,4 +1,4 @@
-#include "Host.hpp"
+#include "ServerProgram.hpp"
 
 #include <dirent.h>
 #include <signal.h>
@@ -87,7 +87,7 @@ std::string join(const std::vector<std::string>& names) {
 
 }  // namespace
 
-int Host::check() {
+int ServerProgram::check() {
   ConfigResult result = load_config(config_path_);
   if (!result.ok()) {
     print_errors(result.errors);
@@ -102,8 +102,8 @@ int Host::check() {
   return kExitOk;
 }
 
-std::vector<HandlerSpec> Host::load_handlers(const Config& config,
-                                             std::vector<ConfigError>& errors) {
+std::vector<HandlerSpec> ServerProgram::load_handlers(const Config& config,
+                                                      std::vector<ConfigError>& errors) {
   std::vector<HandlerSpec> specs;
   for (const PluginConfig& p : config.plugins) {
     std::shared_ptr<LoadedPlugin> plugin;
@@ -125,7 +125,7 @@ std::vector<HandlerSpec> Host::load_handlers(const Config& config,
   return specs;
 }
 
-ConfigError Host::locate(const Config& config, const RuntimeError& error) const {
+ConfigError ServerProgram::locate(const Config& config, const RuntimeError& error) const {
   if (error.subject == RuntimeError::Subject::handler) {
     if (const PluginConfig* p = config.find_plugin(error.name))
       return {p->config_mark, error.what()};
@@ -137,7 +137,7 @@ ConfigError Host::locate(const Config& config, const RuntimeError& error) const 
   return {{config.file, 1, 1}, error.what()};
 }
 
-int Host::serve() {
+int ServerProgram::serve() {
   ConfigResult result = load_config(config_path_);
   if (!result.ok()) {
     print_errors(result.errors);
@@ -190,7 +190,7 @@ int Host::serve() {
   return kExitOk;
 }
 
-void Host::on_signals(int signal_fd) {
+void ServerProgram::on_signals(int signal_fd) {
   signalfd_siginfo info;
   while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
     if (info.ssi_signo == SIGHUP) {
@@ -202,7 +202,7 @@ void Host::on_signals(int signal_fd) {
   }
 }
 
-void Host::reload() {
+void ServerProgram::reload() {
   const auto start = std::chrono::steady_clock::now();
   ++reloads_;
   spdlog::info("reload #{}: reading {}", reloads_, config_path_);

@@ -1,4 +1,6 @@
-// Connection: one accepted socket and its buffers, plus the word that schedules it.
+// ConnectionSlot: one accepted socket and its buffers, plus the word that schedules it: the
+// host's record of a connection (the SDK's chronos::Connection is a plugin's view of one; the
+// two names differ so that an embedder can link both into one program).
 //
 // The scheduling word (`state`) makes a connection single-owner without a re-arm syscall per
 // request. The reactor ORs event bits in together with kOwned; whoever turned kOwned on queues
@@ -44,7 +46,7 @@ inline std::uint32_t handle_generation(std::uint64_t h) {
   return static_cast<std::uint32_t>(h >> 32);
 }
 
-struct Connection {
+struct ConnectionSlot {
   // Set by the reactor before the connection's first job is queued; constant while open. The
   // reactor itself reads only the plain values (never through the pointers: the owner may be
   // releasing them while it looks).
@@ -76,7 +78,9 @@ struct Connection {
   std::uint64_t handle() const noexcept {
     return make_handle(index, generation.load(std::memory_order_relaxed));
   }
-  static Connection& from(chronos_conn* c) noexcept { return *reinterpret_cast<Connection*>(c); }
+  static ConnectionSlot& from(chronos_conn* c) noexcept {
+    return *reinterpret_cast<ConnectionSlot*>(c);
+  }
   chronos_conn* as_c() noexcept { return reinterpret_cast<chronos_conn*>(this); }
 
   int queue_output(const void* data, std::size_t len) {
@@ -86,7 +90,7 @@ struct Connection {
   }
 };
 
-// Connection slots in chunks that never move, so a worker can hold a Connection& while the
+// Connection slots in chunks that never move, so a worker can hold a ConnectionSlot& while the
 // reactor adds chunks. Slots are allocated by the reactor and released by whichever thread
 // closes the connection.
 class ConnectionTable {
@@ -97,7 +101,7 @@ class ConnectionTable {
   ConnectionTable() : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxChunks)) {}
 
   // A free slot (reactor thread only); nullptr when the table is full.
-  Connection* allocate() {
+  ConnectionSlot* allocate() {
     {
       std::lock_guard lock(free_mutex_);
       if (!free_.empty()) {
@@ -112,7 +116,7 @@ class ConnectionTable {
       // Release: a worker that reaches this chunk through a queued job sees it constructed.
       chunks_[used_ / kChunk].store(owned_.back().get(), std::memory_order_release);
     }
-    Connection& c = at(used_);
+    ConnectionSlot& c = at(used_);
     c.index = used_++;
     return &c;
   }
@@ -124,26 +128,26 @@ class ConnectionTable {
   }
 
   // The connection `handle` names, or nullptr if it has closed or its slot was reused.
-  Connection* find(std::uint64_t handle) noexcept {
+  ConnectionSlot* find(std::uint64_t handle) noexcept {
     const std::uint32_t index = handle_index(handle);
     if (index >= kChunk * kMaxChunks) return nullptr;
     // Acquire: pairs with the chunk's release store in allocate().
     Chunk* chunk = chunks_[index / kChunk].load(std::memory_order_acquire);
     if (!chunk) return nullptr;
-    Connection& c = chunk->slots[index % kChunk];
+    ConnectionSlot& c = chunk->slots[index % kChunk];
     // Relaxed: generation changes only on the reactor, before it publishes the new handle.
     if (c.generation.load(std::memory_order_relaxed) != handle_generation(handle)) return nullptr;
     return &c;
   }
 
-  Connection& at(std::uint32_t index) noexcept {
+  ConnectionSlot& at(std::uint32_t index) noexcept {
     return chunks_[index / kChunk].load(std::memory_order_acquire)->slots[index % kChunk];
   }
   std::uint32_t used() const noexcept { return used_; }  // reactor thread only
 
  private:
   struct Chunk {
-    Connection slots[kChunk];
+    ConnectionSlot slots[kChunk];
   };
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   std::vector<std::unique_ptr<Chunk>> owned_;  // reactor thread only
