@@ -35,7 +35,7 @@ for f in bin/chronos lib/chronos/plugins/echo.so lib/chronos/plugins/http.so \
   [[ -f $p/$f ]] || fail "$f is not installed"
 done
 ok "the layout"
-for internal in EpollWrapper.hpp Scheduler.hpp Buffer.hpp Connection.hpp Handler.hpp; do
+for internal in EpollWrapper.hpp Scheduler.hpp Buffer.hpp ConnectionSlot.hpp Handler.hpp Socket.hpp; do
   [[ ! -e $p/include/chronos/$internal ]] || fail "internal header $internal is installed"
 done
 ok "no internal header"
