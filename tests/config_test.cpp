@@ -90,7 +90,7 @@ TEST_CASE("defaults fill everything the file leaves out", "[config]") {
   const auto& listener = config.runtime.listeners[0];
   CHECK(listener.name == "echo-tcp");
   CHECK(listener.address == "127.0.0.1:7000");
-  CHECK(listener.handler == "echo");
+  CHECK(listener.plugin == "echo");
   CHECK(listener.max_connections == 10000);
   CHECK(listener.idle_timeout_ms == 0);
   CHECK(listener.max_buffer_bytes == 1048576);

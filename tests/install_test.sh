@@ -35,8 +35,9 @@ for f in bin/chronos lib/chronos/plugins/echo.so lib/chronos/plugins/http.so \
   [[ -f $p/$f ]] || fail "$f is not installed"
 done
 ok "the layout"
-for internal in EpollWrapper.hpp Scheduler.hpp Buffer.hpp ConnectionSlot.hpp Handler.hpp Socket.hpp; do
-  [[ ! -e $p/include/chronos/$internal ]] || fail "internal header $internal is installed"
+# Every header of runtime/src is internal: none may appear anywhere under the prefix.
+for internal in $(cd "$source/runtime/src" && find . -name '*.hpp' -printf '%f\n'); do
+  [[ -z $(find "$p" -name "$internal") ]] || fail "internal header $internal is installed"
 done
 ok "no internal header"
 # One name per concept: the library must not define the SDK's C++ names, or an embedder that

@@ -1,4 +1,4 @@
-// The engine end to end: chronos::Runtime with the in-process echo handler, over loopback.
+// The engine end to end: chronos::Runtime with the in-process echo plugin, over loopback.
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "../runtime/src/RuntimeImpl.hpp"
 #include "support/client.hpp"
 #include "support/running_runtime.hpp"
+#include "support/runtime_test_hooks.hpp"
 #include "support/wait.hpp"
 
 using namespace chronos;
@@ -114,9 +114,9 @@ TEST_CASE("slow reader: the server stops reading instead of buffering without bo
   std::size_t written = 0;
   while (written < (256u << 20) && c.send_all(chunk, 500ms)) written += chunk.size();
   const std::uint64_t taken = rt.echo.bytes.load();
-  INFO("client wrote " << written << " bytes; handler took " << taken);
+  INFO("client wrote " << written << " bytes; plugin took " << taken);
   CHECK(written < (256u << 20));  // it did push back
-  // What the handler took is bounded by socket buffers plus max_buffer_bytes, not by `written`.
+  // What the plugin took is bounded by socket buffers plus max_buffer_bytes, not by `written`.
   CHECK(taken < 32u << 20);
   // Now read: everything written so far comes back, in order.
   std::string expected;
@@ -125,7 +125,7 @@ TEST_CASE("slow reader: the server stops reading instead of buffering without bo
 }
 
 TEST_CASE("an input message larger than max_buffer_bytes closes the connection", "[runtime]") {
-  // A handler that never consumes: it waits for a whole message that never fits.
+  // A plugin that never consumes: it waits for a whole message that never fits.
   static const chronos_plugin hoarder = {
       CHRONOS_ABI_MAJOR,
       CHRONOS_ABI_MINOR,
@@ -142,10 +142,10 @@ TEST_CASE("an input message larger than max_buffer_bytes closes the connection",
       [](void*, chronos_conn*, void*, const uint8_t*, size_t) -> int64_t { return 0; },
       nullptr};
   RuntimeConfig config = small_config();
-  config.listeners[0].handler = "hoarder";
+  config.listeners[0].plugin = "hoarder";
   config.listeners[0].max_buffer_bytes = 4096;
   Runtime runtime(config);
-  runtime.add_handler("hoarder", &hoarder);
+  runtime.add_plugin("hoarder", &hoarder);
   runtime.bind();
   std::thread t([&] { runtime.run(); });
   Client c(runtime.port("echo"));
@@ -220,12 +220,12 @@ TEST_CASE("queue full (capacity 2, one slow worker): 200 connections all answere
 TEST_CASE("the reactor feeds the very queue the worker pool drains", "[runtime]") {
   RunningRuntime rt(small_config(2, 64));
   REQUIRE(echo_round_trip(rt.port(), "x"));
-  Scheduler& scheduler = rt.runtime().impl().scheduler;
-  REQUIRE(wait_until([&] { return scheduler.pool() != nullptr; }));
-  CHECK(&scheduler.pool()->queue() == &scheduler.queue());
+  Scheduler& scheduler = RuntimeTestHooks::scheduler(rt.runtime());
+  REQUIRE(wait_until([&] { return scheduler.test_pool() != nullptr; }));
+  CHECK(&scheduler.test_pool()->queue() == &scheduler.test_queue());
   // Every job the reactor submitted was completed by that pool.
-  CHECK(
-      wait_until([&] { return scheduler.pool()->completed_jobs() == rt.stats().jobs_submitted; }));
+  CHECK(wait_until(
+      [&] { return scheduler.test_pool()->completed_jobs() == rt.stats().jobs_submitted; }));
 }
 
 TEST_CASE("a stale job for a closed connection is dropped, not given to the slot's new owner",
@@ -246,9 +246,9 @@ TEST_CASE("a stale job for a closed connection is dropped, not given to the slot
   REQUIRE((new_id & 0xffffffff) == (old_id & 0xffffffff));  // same slot reused...
   REQUIRE(new_id != old_id);                                // ...under a new generation
   const auto calls = rt.echo.calls.load();
-  REQUIRE(rt.runtime().impl().scheduler.submit_connection_job(old_id));
+  REQUIRE(RuntimeTestHooks::scheduler(rt.runtime()).test_submit_job(old_id));
   CHECK(wait_until([&] { return rt.stats().stale_jobs == 1; }));
-  CHECK(rt.echo.calls == calls);  // b's handler was not run by the stale job
+  CHECK(rt.echo.calls == calls);  // b's plugin was not run by the stale job
   CHECK(b.send_all("still b"));
   CHECK(b.recv_exact(7) == "still b");
 }
@@ -267,11 +267,11 @@ TEST_CASE("an inline listener keeps answering while every pool worker is blocked
   // epoll_wait while every worker is busy, but only for a bounded time.
   RuntimeConfig config = small_config(WorkerPool::cpu_count());
   config.listeners[0].name = "blocking";
-  config.listeners[0].handler = "other-echo";
+  config.listeners[0].plugin = "other-echo";
   config.listeners.push_back(echo_listener("inline"));
   config.listeners[1].execution = Execution::inline_;
   RunningRuntime rt(config);
-  rt.other_echo.delay = 2s;  // each pool handler call blocks its worker this long
+  rt.other_echo.delay = 2s;  // each on_data call blocks its worker this long
   std::vector<std::unique_ptr<Client>> blocked;
   for (std::size_t i = 0; i < WorkerPool::cpu_count(); ++i) {
     blocked.push_back(std::make_unique<Client>(rt.port("blocking")));
@@ -307,7 +307,7 @@ TEST_CASE("a reset or hung-up connection is closed once", "[runtime]") {
     else
       c.close();
   }
-  // The runtime counts a close just after the handler's on_close returns: wait for both.
+  // The runtime counts a close just after the plugin's on_close returns: wait for both.
   CHECK(wait_until([&] { return rt.echo.closed == 20 && rt.stats().closed == 20; }));
   CHECK(rt.echo.opened == 20);
   CHECK(rt.echo.closed == 20);  // once each, not more
@@ -344,7 +344,7 @@ TEST_CASE("a clean stop closes every socket and joins every thread", "[runtime]"
 TEST_CASE("stop before run makes run return at once", "[runtime]") {
   Runtime runtime(small_config());
   EchoStats stats;
-  runtime.add_handler("echo", echo_plugin(), echo_config(stats));
+  runtime.add_plugin("echo", echo_plugin(), echo_config(stats));
   runtime.stop();
   runtime.run();  // returns: stop was asked first
   CHECK(runtime.stats().accepted == 0);
@@ -356,14 +356,14 @@ TEST_CASE("a port in use is an error that names the address", "[runtime]") {
   clash.listeners[0].address = "127.0.0.1:" + std::to_string(holder.port());
   Runtime runtime(clash);
   EchoStats stats;
-  runtime.add_handler("echo", echo_plugin(), echo_config(stats));
+  runtime.add_plugin("echo", echo_plugin(), echo_config(stats));
   CHECK_THROWS_WITH(runtime.bind(), Catch::Contains(clash.listeners[0].address) &&
                                         Catch::Contains("Address already in use"));
 }
 
-TEST_CASE("a listener naming a missing handler is an error", "[runtime]") {
+TEST_CASE("a listener naming a missing plugin is an error", "[runtime]") {
   RuntimeConfig config = small_config();
-  config.listeners[0].handler = "nope";
+  config.listeners[0].plugin = "nope";
   Runtime runtime(config);
-  CHECK_THROWS_WITH(runtime.bind(), Catch::Contains("no handler named nope"));
+  CHECK_THROWS_WITH(runtime.bind(), Catch::Contains("no plugin named nope"));
 }

@@ -3,7 +3,7 @@
 // SIGTERM. None allocates per message.
 //
 //   chronos-pool    chronos::Runtime, one listener, Execution::pool (reactor + worker pool)
-//   chronos-inline  chronos::Runtime, one listener, Execution::inline_ (handler on the reactor)
+//   chronos-inline  chronos::Runtime, one listener, Execution::inline_ (plugin on the reactor)
 //   libevent        libevent 2.1 the usual way: evconnlistener + bufferevent, the read callback
 //                   moves the input evbuffer to the output evbuffer; one event_base thread
 //   libevent-raw    libevent 2.1 with plain events: EV_READ|EV_PERSIST, read() then write()
@@ -95,7 +95,7 @@ void write_port_file(const std::string& path, std::uint16_t port, std::size_t th
 
 // ---- chronos ---------------------------------------------------------------------------------
 
-// The bench's echo handler: the instance pointer is the host's function table; on_data sends
+// The bench's echo plugin: the instance pointer is the host's function table; on_data sends
 // everything back and consumes it. No per-connection state, no allocation.
 int echo_init(chronos_host*, const chronos_host_api* api, const char*, size_t, void** instance,
               char*, size_t) {
@@ -133,12 +133,12 @@ int serve_chronos(const ServeOptions& options, chronos::Execution execution) {
   chronos::ListenerConfig listener;
   listener.name = "echo";
   listener.address = "127.0.0.1:0";
-  listener.handler = "echo";
+  listener.plugin = "echo";
   listener.execution = execution;
   config.listeners.push_back(listener);
 
   chronos::Runtime runtime(config);
-  runtime.add_handler("echo", &kEchoPlugin, "{}");
+  runtime.add_plugin("echo", &kEchoPlugin, "{}");
   runtime.bind();
   g_runtime.store(&runtime);
   struct sigaction sa {};

@@ -684,7 +684,7 @@ void Parser::parse_listener_field(const Entry& entry, ListenerConfig& listener,
     parse_address(entry, listener, address);
   } else if (key == "plugin") {
     if (auto plugin = text(entry)) {
-      listener.handler = *plugin;
+      listener.plugin = *plugin;
       check_listener_plugin(listener, value_mark(entry));
     }
   } else if (key == "max_connections") {
@@ -720,12 +720,12 @@ void Parser::parse_address(const Entry& entry, ListenerConfig& listener, SourceM
 }
 
 void Parser::check_listener_plugin(const ListenerConfig& listener, const SourceMark& at) {
-  if (plugin_lines_.count(listener.handler)) return;
+  if (plugin_lines_.count(listener.plugin)) return;
   std::vector<std::string> names;
   for (const auto& [name, line] : plugin_lines_) names.push_back(name);
-  error(at, "no plugin named " + squote(listener.handler) +
+  error(at, "no plugin named " + squote(listener.plugin) +
                 (names.empty() ? " (the configuration defines no plugins)"
-                               : suggestion(listener.handler, names)));
+                               : suggestion(listener.plugin, names)));
 }
 
 // Reads a whole file; on failure returns false with a message that says why.

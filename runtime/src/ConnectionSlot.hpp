@@ -21,7 +21,7 @@
 
 namespace chronos {
 
-class HandlerInstance;
+class PluginInstance;
 struct ListenerState;
 
 namespace conn_event {
@@ -52,10 +52,10 @@ struct ConnectionSlot {
   // releasing them while it looks).
   int fd = -1;
   std::uint32_t index = 0;
-  std::shared_ptr<ListenerState> listener;      // released by the owner at close
-  std::shared_ptr<HandlerInstance> handler;     // released by the owner at close
-  const ListenerState* listener_id = nullptr;   // identity only, for the reactor
-  const HandlerInstance* handler_id = nullptr;  // identity only, for the reactor
+  std::shared_ptr<ListenerState> listener;     // released by the owner at close
+  std::shared_ptr<PluginInstance> plugin;      // released by the owner at close
+  const ListenerState* listener_id = nullptr;  // identity only, for the reactor
+  const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
   std::size_t max_buffer = 0;
   std::uint32_t idle_timeout_ms = 0;
   bool inline_mode = false;

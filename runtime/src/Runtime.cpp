@@ -23,49 +23,48 @@ Runtime::~Runtime() {
   std::lock_guard wait_for_run(impl_->run_mutex);
 }
 
-void Runtime::add_handler(const std::string& name, const chronos_plugin* plugin,
-                          std::string_view config, std::shared_ptr<void> keep_alive) {
-  if (impl_->handlers.count(name))
-    throw RuntimeError(RuntimeError::Subject::handler, name, "handler " + name + " already added");
-  impl_->handlers[name] =
-      std::make_shared<HandlerInstance>(name, plugin, config, impl_->log, std::move(keep_alive));
+void Runtime::add_plugin(const std::string& name, const chronos_plugin* plugin,
+                         std::string_view config, std::shared_ptr<void> keep_alive) {
+  if (impl_->plugins.count(name))
+    throw RuntimeError(RuntimeError::Subject::plugin, name, "plugin " + name + " already added");
+  impl_->plugins[name] =
+      std::make_shared<PluginInstance>(name, plugin, config, impl_->log, std::move(keep_alive));
 }
 
 namespace {
-Scheduler::HandlerLookup lookup_in(
-    const std::map<std::string, std::shared_ptr<HandlerInstance>>& m) {
-  return [&m](const std::string& name) -> std::shared_ptr<HandlerInstance> {
+Scheduler::PluginLookup lookup_in(const std::map<std::string, std::shared_ptr<PluginInstance>>& m) {
+  return [&m](const std::string& name) -> std::shared_ptr<PluginInstance> {
     const auto it = m.find(name);
     return it == m.end() ? nullptr : it->second;
   };
 }
 }  // namespace
 
-void Runtime::bind() { impl_->scheduler.bind(lookup_in(impl_->handlers)); }
+void Runtime::bind() { impl_->scheduler.bind(lookup_in(impl_->plugins)); }
 
 ReconfigureReport Runtime::reconfigure(std::vector<ListenerConfig> listeners,
-                                       std::vector<HandlerSpec> handlers) {
+                                       std::vector<PluginSpec> plugins) {
   ReconfigureReport report;
-  std::map<std::string, std::shared_ptr<HandlerInstance>> next;
-  for (HandlerSpec& spec : handlers) {
-    const auto running = impl_->handlers.find(spec.name);
-    if (running != impl_->handlers.end() &&
+  std::map<std::string, std::shared_ptr<PluginInstance>> next;
+  for (PluginSpec& spec : plugins) {
+    const auto running = impl_->plugins.find(spec.name);
+    if (running != impl_->plugins.end() &&
         running->second->matches(spec.plugin, spec.config, spec.keep_alive)) {
       next[spec.name] = running->second;
       report.kept.push_back(spec.name);
       continue;
     }
     // Throws on failure; the instances started so far are shut down as `next` unwinds.
-    next[spec.name] = std::make_shared<HandlerInstance>(spec.name, spec.plugin, spec.config,
-                                                        impl_->log, std::move(spec.keep_alive));
+    next[spec.name] = std::make_shared<PluginInstance>(spec.name, spec.plugin, spec.config,
+                                                       impl_->log, std::move(spec.keep_alive));
     report.started.push_back(spec.name);
   }
   impl_->scheduler.reconfigure(listeners, lookup_in(next));
-  for (const auto& [name, instance] : impl_->handlers) {
+  for (const auto& [name, instance] : impl_->plugins) {
     const auto it = next.find(name);
     if (it == next.end() || it->second != instance) report.retired.push_back(name);
   }
-  impl_->handlers.swap(next);  // retired instances live on in their open connections
+  impl_->plugins.swap(next);  // retired instances live on in their open connections
   return report;
 }
 

@@ -1,4 +1,4 @@
-// Runtime::Impl: the handlers a runtime was given and the scheduler that serves them.
+// Runtime::Impl: the plugins a runtime was given and the scheduler that serves them.
 #pragma once
 
 #include <map>
@@ -6,8 +6,8 @@
 #include <mutex>
 #include <string>
 
-#include "Handler.hpp"
-#include "Scheduler.hpp"
+#include "PluginInstance.hpp"
+#include "reactor/Scheduler.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos {
@@ -17,7 +17,7 @@ class Runtime::Impl {
   explicit Impl(RuntimeConfig config);
 
   std::shared_ptr<spdlog::logger> log;
-  std::map<std::string, std::shared_ptr<HandlerInstance>> handlers;
+  std::map<std::string, std::shared_ptr<PluginInstance>> plugins;
   Scheduler scheduler;
   std::mutex run_mutex;  // held by run(); the destructor takes it to wait for run() to return
 };

@@ -1,5 +1,5 @@
 // The README's "Embedding" example, built against an installed prefix (tests/install_test.sh):
-// the README's lines, plus an echo handler for `my_descriptor` and a client that checks it.
+// the README's lines, plus an echo plugin for `my_descriptor` and a client that checks it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -65,9 +65,9 @@ int main() {
   // --- as in the README (port 0 here: any free port) ---
   chronos::RuntimeConfig config;
   config.workers = 4;
-  config.listeners.push_back({.name = "echo", .address = "127.0.0.1:0", .handler = "echo"});
+  config.listeners.push_back({.name = "echo", .address = "127.0.0.1:0", .plugin = "echo"});
   chronos::Runtime runtime(config);
-  runtime.add_handler("echo", my_descriptor, "{}");  // any chronos_plugin, in-process
+  runtime.add_plugin("echo", my_descriptor, "{}");  // any chronos_plugin, in-process
   runtime.bind();
   std::thread server([&] { runtime.run(); });
   // ---

@@ -1,4 +1,4 @@
-// RunningRuntime: a chronos::Runtime serving the test echo handler on its own thread, stopped
+// RunningRuntime: a chronos::Runtime serving the test echo plugin on its own thread, stopped
 // and joined when the test is done.
 #pragma once
 
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "chronos/Runtime.hpp"
-#include "echo_handler.hpp"
+#include "echo_plugin.hpp"
 
 namespace chronos::test {
 
@@ -15,15 +15,15 @@ inline ListenerConfig echo_listener(std::string name = "echo",
   ListenerConfig l;
   l.name = std::move(name);
   l.address = std::move(address);
-  l.handler = "echo";
+  l.plugin = "echo";
   return l;
 }
 
 class RunningRuntime {
  public:
   explicit RunningRuntime(RuntimeConfig config) : runtime_(std::move(config)) {
-    runtime_.add_handler("echo", echo_plugin(), echo_config(echo));
-    runtime_.add_handler("other-echo", echo_plugin(), echo_config(other_echo));
+    runtime_.add_plugin("echo", echo_plugin(), echo_config(echo));
+    runtime_.add_plugin("other-echo", echo_plugin(), echo_config(other_echo));
     runtime_.bind();
     thread_ = std::thread([this] {
       reactor_thread = std::this_thread::get_id();
@@ -41,8 +41,8 @@ class RunningRuntime {
   Runtime& runtime() { return runtime_; }
   RuntimeStats stats() const { return runtime_.stats(); }
 
-  EchoStats echo;        // handler "echo"; declared before runtime_: outlives it
-  EchoStats other_echo;  // handler "other-echo": a second instance that can behave differently
+  EchoStats echo;        // plugin "echo"; declared before runtime_: outlives it
+  EchoStats other_echo;  // plugin "other-echo": a second instance that can behave differently
   std::atomic<std::thread::id> reactor_thread{};
 
  private:

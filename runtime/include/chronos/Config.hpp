@@ -53,7 +53,7 @@ struct PluginConfig {
 
 struct Config {
   std::string file;  // the path as given to load_config
-  // workers 0 = `auto` (one per CPU). listeners[i].handler is the name of a plugin below.
+  // workers 0 = `auto` (one per CPU). listeners[i].plugin is the name of a plugin below.
   RuntimeConfig runtime;
   std::string log_level = "info";  // trace | debug | info | warn | error
   std::vector<PluginConfig> plugins;

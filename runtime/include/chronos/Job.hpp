@@ -2,8 +2,8 @@
 //
 // Jobs are values: they are copied into and out of the ring buffer with plain stores, so they
 // hold no owning pointers, no std::function and nothing with a destructor. Whoever builds a Job
-// decides what `context` and the arguments mean; the runtime uses (Scheduler*, connection
-// handle, event mask).
+// decides what `context` and the arguments mean; the runtime uses (ConnectionIo*, connection
+// handle, unused).
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,8 @@
 // chronos::load_plugin — opens a plugin shared object and checks it against the host's ABI.
 //
 //   chronos::LoadedPlugin plugin = chronos::load_plugin("/opt/chronos/echo.so");
-//   runtime.add_handler("echo", plugin.descriptor(), config_json);
-//   // keep `plugin` alive until the runtime has shut the handler down: its destructor dlcloses
+//   runtime.add_plugin("echo", plugin.descriptor(), config_json);
+//   // keep `plugin` alive until the runtime has shut the plugin down: its destructor dlcloses
 //
 // What is checked, in order (each failure throws PluginError naming the file):
 //   - the file and its folder are not writable by group or others (the code would run as us),
@@ -95,7 +95,7 @@ LoadedPlugin load_plugin(const std::string& path, LoadMode mode = LoadMode::shar
 // `chronos -t` needs. Each failure is reported at the plugin's `path:` value.
 std::vector<ConfigError> check_plugins(const Config& config);
 
-// The descriptor checks alone (ABI version, size, required members), for in-process handlers.
+// The descriptor checks alone (ABI version, size, required members), for in-process plugins.
 // Returns "" when `plugin` is usable, else why not; `file` names it in the message.
 std::string check_descriptor(const chronos_plugin* plugin, const std::string& file);
 

@@ -1,13 +1,14 @@
-// chronos::Runtime — the embeddable server: listeners, a reactor, a worker pool, and handlers.
+// chronos::Runtime — the embeddable server: listeners, a reactor, a worker pool, and plugins.
 //
 //   chronos::RuntimeConfig config;
-//   config.listeners.push_back({.name = "echo", .address = "127.0.0.1:7000", .handler = "echo"});
+//   config.listeners.push_back({.name = "echo", .address = "127.0.0.1:7000", .plugin = "echo"});
 //   chronos::Runtime runtime(config);
-//   runtime.add_handler("echo", my_plugin_descriptor, "{}");
+//   runtime.add_plugin("echo", my_plugin_descriptor, "{}");
 //   runtime.run();                 // serves until runtime.stop() is called from any thread
 //
-// Handlers are chronos_plugin descriptors (sdk/include/chronos/plugin.h): the same C interface a
-// dlopen'ed plugin exports, so an in-process handler and a plugin are interchangeable.
+// A plugin is a chronos_plugin descriptor (sdk/include/chronos/plugin.h) started under a name with
+// its config, as a YAML `plugins:` entry is: the C interface a dlopen'ed plugin exports, so a
+// descriptor linked into the program and one loaded from a file are interchangeable.
 // A Runtime has no global state; several can live in one process.
 #pragma once
 
@@ -29,14 +30,14 @@ class logger;
 namespace chronos {
 
 enum class Execution {
-  pool,    // handlers run on worker threads and may block
-  inline_  // handlers run on the reactor thread, run-to-completion, and must never block
+  pool,    // plugins run on worker threads and may block
+  inline_  // plugins run on the reactor thread, run-to-completion, and must never block
 };
 
 struct ListenerConfig {
   std::string name;                        // unique
   std::string address;                     // "a.b.c.d:port" or "[v6]:port"; port 0 = any
-  std::string handler;                     // a name given to Runtime::add_handler
+  std::string plugin;                      // a name given to Runtime::add_plugin
   std::size_t max_connections = 10000;     // beyond it, new connections are closed at once
   std::uint32_t idle_timeout_ms = 0;       // 0 = never; else close connections idle that long
   std::size_t max_buffer_bytes = 1 << 20;  // per connection, input and output
@@ -67,20 +68,20 @@ struct RuntimeStats {
   std::uint64_t drained = 0;           // old-version connections closed by drain_timeout_ms
 };
 
-// A handler as reconfigure() wants it: a descriptor, its config (JSON text handed to init) and
+// A plugin as reconfigure() wants it: a descriptor, its config (JSON text handed to init) and
 // what must outlive its instance (e.g. the dlopen handle). A spec equal to the running one (same
 // descriptor, config and keep_alive) keeps the running instance; any difference starts a new one.
-struct HandlerSpec {
+struct PluginSpec {
   std::string name;
   const chronos_plugin* plugin = nullptr;
   std::string config = "{}";
   std::shared_ptr<void> keep_alive;
 };
 
-// A start-up or reload failure that names the handler or listener at fault.
+// A start-up or reload failure that names the plugin or listener at fault.
 class RuntimeError : public std::runtime_error {
  public:
-  enum class Subject { handler, listener };
+  enum class Subject { plugin, listener };
   RuntimeError(Subject subject, std::string name, const std::string& message)
       : std::runtime_error(message), subject(subject), name(std::move(name)) {}
   Subject subject;
@@ -89,16 +90,16 @@ class RuntimeError : public std::runtime_error {
 
 // What a reconfigure() did, for the log.
 struct ReconfigureReport {
-  std::vector<std::string> started;  // handlers started afresh (new or changed)
-  std::vector<std::string> kept;     // handlers whose running instance was kept
-  std::vector<std::string> retired;  // handlers replaced or removed: they stop after their
+  std::vector<std::string> started;  // plugins started afresh (new or changed)
+  std::vector<std::string> kept;     // plugins whose running instance was kept
+  std::vector<std::string> retired;  // plugins replaced or removed: they stop after their
                                      // last connection closes
 };
 
 class Runtime {
  public:
   explicit Runtime(RuntimeConfig config);
-  ~Runtime();  // stops (if running elsewhere, waits for run() to return), shuts handlers down
+  ~Runtime();  // stops (if running elsewhere, waits for run() to return), shuts plugins down
 
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
@@ -106,22 +107,22 @@ class Runtime {
   // Starts an instance of `plugin` under `name` with `config` (JSON text handed to its init).
   // Throws RuntimeError with the plugin's message if init fails or the ABI is wrong.
   // `keep_alive` is released after the instance's shutdown (e.g. the dlopen handle it came from).
-  void add_handler(const std::string& name, const chronos_plugin* plugin,
-                   std::string_view config = "{}", std::shared_ptr<void> keep_alive = {});
+  void add_plugin(const std::string& name, const chronos_plugin* plugin,
+                  std::string_view config = "{}", std::shared_ptr<void> keep_alive = {});
 
   // Binds every listener. Called by run() if not called before; call it first to learn the
   // ports of listeners bound to port 0. Throws RuntimeError (e.g. address in use).
   void bind();
 
-  // Live reload: makes `handlers` and `listeners` the running set. Call it from a watch()
-  // callback (the reactor thread) or before run(). New and changed handlers are started first,
+  // Live reload: makes `plugins` and `listeners` the running set. Call it from a watch()
+  // callback (the reactor thread) or before run(). New and changed plugins are started first,
   // new addresses bound; if anything fails it throws RuntimeError and nothing changes.
   // Unchanged listeners keep their sockets (no connection attempt is lost). New connections get
-  // the new handlers; open ones keep theirs until they close (or their listener's
+  // the new plugins; open ones keep theirs until they close (or their listener's
   // drain_timeout_ms passes); a replaced instance is shut down after its last connection.
   // workers and queue_capacity cannot change without a restart.
   ReconfigureReport reconfigure(std::vector<ListenerConfig> listeners,
-                                std::vector<HandlerSpec> handlers);
+                                std::vector<PluginSpec> plugins);
 
   // Calls `on_readable` on the reactor thread whenever `fd` becomes readable; edge-triggered, so
   // drain it. For a signalfd, a control pipe, … Register before run().
@@ -130,7 +131,7 @@ class Runtime {
   // The port a listener is bound to (after bind()).
   std::uint16_t port(std::string_view listener) const;
 
-  // Serves on the calling thread until stop(). Throws at start-up only (bind, handlers missing).
+  // Serves on the calling thread until stop(). Throws at start-up only (bind, plugins missing).
   void run();
 
   // Asks run() to return: stop accepting, let in-flight jobs finish (at most
@@ -140,10 +141,9 @@ class Runtime {
 
   RuntimeStats stats() const noexcept;
 
-  class Impl;                               // runtime/src: the scheduler, connections and listeners
-  Impl& impl() noexcept { return *impl_; }  // for the runtime's own tests and the host program
-
  private:
+  class Impl;                     // runtime/src: the scheduler, connections and listeners
+  friend class RuntimeTestHooks;  // the runtime's own tests (tests/support/runtime_test_hooks.hpp)
   std::unique_ptr<Impl> impl_;
 };
 

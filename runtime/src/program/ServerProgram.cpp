@@ -34,9 +34,9 @@ void log_errors(const std::vector<ConfigError>& errors) {
 }
 
 std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_by_name(
-    const std::vector<HandlerSpec>& specs) {
+    const std::vector<PluginSpec>& specs) {
   std::map<std::string, std::shared_ptr<LoadedPlugin>> out;
-  for (const HandlerSpec& spec : specs)
+  for (const PluginSpec& spec : specs)
     out[spec.name] = std::static_pointer_cast<LoadedPlugin>(spec.keep_alive);
   return out;
 }
@@ -50,7 +50,7 @@ std::string listener_changes(const std::vector<ListenerConfig>& from,
     return static_cast<const ListenerConfig*>(nullptr);
   };
   auto same = [](const ListenerConfig& a, const ListenerConfig& b) {
-    return a.address == b.address && a.handler == b.handler &&
+    return a.address == b.address && a.plugin == b.plugin &&
            a.max_connections == b.max_connections && a.idle_timeout_ms == b.idle_timeout_ms &&
            a.max_buffer_bytes == b.max_buffer_bytes && a.execution == b.execution &&
            a.drain_timeout_ms == b.drain_timeout_ms;
@@ -102,9 +102,9 @@ int ServerProgram::check() {
   return kExitOk;
 }
 
-std::vector<HandlerSpec> ServerProgram::load_handlers(const Config& config,
-                                                      std::vector<ConfigError>& errors) {
-  std::vector<HandlerSpec> specs;
+std::vector<PluginSpec> ServerProgram::load_plugins(const Config& config,
+                                                    std::vector<ConfigError>& errors) {
+  std::vector<PluginSpec> specs;
   for (const PluginConfig& p : config.plugins) {
     std::shared_ptr<LoadedPlugin> plugin;
     const auto it = loaded_.find(p.name);
@@ -126,7 +126,7 @@ std::vector<HandlerSpec> ServerProgram::load_handlers(const Config& config,
 }
 
 ConfigError ServerProgram::locate(const Config& config, const RuntimeError& error) const {
-  if (error.subject == RuntimeError::Subject::handler) {
+  if (error.subject == RuntimeError::Subject::plugin) {
     if (const PluginConfig* p = config.find_plugin(error.name))
       return {p->config_mark, error.what()};
   } else {
@@ -160,18 +160,18 @@ int ServerProgram::serve() {
   }
 
   std::vector<ConfigError> errors;
-  std::vector<HandlerSpec> handlers = load_handlers(config, errors);
+  std::vector<PluginSpec> plugins = load_plugins(config, errors);
   if (!errors.empty()) {
     print_errors(errors);
     return kExitBadConfig;
   }
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded = loaded_by_name(handlers);
+  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded = loaded_by_name(plugins);
   try {
     runtime_ = std::make_unique<Runtime>(config.runtime);
-    runtime_->reconfigure(config.runtime.listeners, std::move(handlers));
+    runtime_->reconfigure(config.runtime.listeners, std::move(plugins));
   } catch (const RuntimeError& e) {
     print_errors({locate(config, e)});
-    return e.subject == RuntimeError::Subject::handler ? kExitBadConfig : kExitFailure;
+    return e.subject == RuntimeError::Subject::plugin ? kExitBadConfig : kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "chronos: %s\n", e.what());
     return kExitFailure;
@@ -186,7 +186,7 @@ int ServerProgram::serve() {
     std::fprintf(stderr, "chronos: %s\n", e.what());
     return kExitFailure;
   }
-  runtime_.reset();  // shuts every handler down and unloads every plugin
+  runtime_.reset();  // shuts every plugin instance down and unloads every plugin file
   return kExitOk;
 }
 
@@ -217,18 +217,18 @@ void ServerProgram::reload() {
     spdlog::warn("reload #{}: {} changed ({} -> {}); it takes effect after a restart", reloads_,
                  change.field, change.from, change.to);
   std::vector<ConfigError> errors;
-  std::vector<HandlerSpec> handlers = load_handlers(next, errors);
+  std::vector<PluginSpec> plugins = load_plugins(next, errors);
   if (!errors.empty()) {
     log_errors(errors);
     spdlog::error("reload #{}: a plugin could not be loaded; still serving the previous one",
                   reloads_);
     return;
   }
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> next_loaded = loaded_by_name(handlers);
+  std::map<std::string, std::shared_ptr<LoadedPlugin>> next_loaded = loaded_by_name(plugins);
   ReconfigureReport report;
   try {
-    // Restart-only settings stay as they run; listeners and handlers change now.
-    report = runtime_->reconfigure(next.runtime.listeners, std::move(handlers));
+    // Restart-only settings stay as they run; listeners and plugins change now.
+    report = runtime_->reconfigure(next.runtime.listeners, std::move(plugins));
   } catch (const RuntimeError& e) {
     log_errors({locate(next, e)});
     spdlog::error("reload #{}: failed; still serving the previous configuration", reloads_);

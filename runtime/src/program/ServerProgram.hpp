@@ -26,9 +26,9 @@ class ServerProgram {
   int serve();
 
  private:
-  // Plugins of `config` as HandlerSpecs: unchanged files reuse their loaded copy, others are
+  // Plugins of `config` as PluginSpec: unchanged files reuse their loaded copy, others are
   // loaded afresh from a private copy. Errors are appended with their FILE:LINE:COLUMN.
-  std::vector<HandlerSpec> load_handlers(const Config& config, std::vector<ConfigError>& errors);
+  std::vector<PluginSpec> load_plugins(const Config& config, std::vector<ConfigError>& errors);
   // Turns a RuntimeError into a located ConfigError for `config`.
   ConfigError locate(const Config& config, const RuntimeError& error) const;
   void on_signals(int signal_fd);

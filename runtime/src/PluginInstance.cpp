@@ -1,4 +1,4 @@
-#include "Handler.hpp"
+#include "PluginInstance.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -36,31 +36,31 @@ constexpr chronos_host_api kHostApi = {sizeof(chronos_host_api), api_log, api_se
 
 const chronos_host_api& host_api() noexcept { return kHostApi; }
 
-HandlerInstance::HandlerInstance(std::string name, const chronos_plugin* plugin,
-                                 std::string_view config, std::shared_ptr<spdlog::logger> log,
-                                 std::shared_ptr<void> keep_alive)
+PluginInstance::PluginInstance(std::string name, const chronos_plugin* plugin,
+                               std::string_view config, std::shared_ptr<spdlog::logger> log,
+                               std::shared_ptr<void> keep_alive)
     : keep_alive_(std::move(keep_alive)),
       name_(std::move(name)),
       config_(config.empty() ? std::string_view("{}") : config),
       plugin_(plugin) {
-  if (const std::string problem = check_descriptor(plugin, "handler " + name_); !problem.empty())
-    throw RuntimeError(RuntimeError::Subject::handler, name_, problem);
+  if (const std::string problem = check_descriptor(plugin, "plugin " + name_); !problem.empty())
+    throw RuntimeError(RuntimeError::Subject::plugin, name_, problem);
   host_.plugin_name = plugin->name ? plugin->name : name_;
   host_.log = std::move(log);
   char error[512] = {};
   if (plugin->init(&host_, &kHostApi, config_.c_str(), config_.size(), &instance_, error,
                    sizeof(error)) != 0) {
     error[sizeof(error) - 1] = '\0';
-    throw RuntimeError(RuntimeError::Subject::handler, name_,
+    throw RuntimeError(RuntimeError::Subject::plugin, name_,
                        name_ + ": init failed: " + (error[0] ? error : "no reason given"));
   }
-  host_.log->debug("handler {}: started {} {}", name_, host_.plugin_name,
+  host_.log->debug("plugin {}: started {} {}", name_, host_.plugin_name,
                    plugin->version ? plugin->version : "");
 }
 
-HandlerInstance::~HandlerInstance() {
+PluginInstance::~PluginInstance() {
   plugin_->shutdown(instance_);
-  host_.log->debug("handler {}: shut down", name_);
+  host_.log->debug("plugin {}: shut down", name_);
 }
 
 }  // namespace chronos

@@ -1,4 +1,4 @@
-// An in-process echo handler for the runtime's tests, exposed through the same C descriptor a
+// An in-process echo plugin for the runtime's tests, exposed through the same C descriptor a
 // plugin exports. It counts its callbacks and can check that no connection is ever served by
 // two threads at once.
 #pragma once
@@ -19,7 +19,7 @@ struct EchoStats {
   std::atomic<std::uint64_t> opened{0}, closed{0}, bytes{0}, calls{0}, overlaps{0};
   std::atomic<std::uint64_t> last_conn_id{0};
   std::atomic<std::thread::id> last_thread{};
-  std::chrono::microseconds delay{0};  // per on_data call: a slow handler
+  std::chrono::microseconds delay{0};  // per on_data call: a slow plugin
 };
 
 struct EchoConnState {

@@ -1,4 +1,4 @@
-// HandlerInstance: one started instance of a chronos_plugin (in-process or dlopen'ed).
+// PluginInstance: one started instance of a chronos_plugin (in-process or dlopen'ed).
 //
 // Connections hold a shared_ptr to the instance they opened with, so an instance (and the
 // shared object behind it) lives until its last connection has closed; then shutdown runs and
@@ -26,17 +26,17 @@ namespace chronos {
 // The host's function table handed to every plugin (stateless, so one for all runtimes).
 const chronos_host_api& host_api() noexcept;
 
-class HandlerInstance {
+class PluginInstance {
  public:
   // Checks the ABI and calls init with `config`; throws std::runtime_error with the reason.
-  HandlerInstance(std::string name, const chronos_plugin* plugin, std::string_view config,
-                  std::shared_ptr<spdlog::logger> log, std::shared_ptr<void> keep_alive = {});
-  ~HandlerInstance();  // calls shutdown
+  PluginInstance(std::string name, const chronos_plugin* plugin, std::string_view config,
+                 std::shared_ptr<spdlog::logger> log, std::shared_ptr<void> keep_alive = {});
+  ~PluginInstance();  // calls shutdown
 
-  HandlerInstance(const HandlerInstance&) = delete;
-  HandlerInstance& operator=(const HandlerInstance&) = delete;
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
 
-  const chronos_plugin& plugin() const noexcept { return *plugin_; }
+  const chronos_plugin& descriptor() const noexcept { return *plugin_; }
   void* instance() const noexcept { return instance_; }
   const std::string& name() const noexcept { return name_; }
 

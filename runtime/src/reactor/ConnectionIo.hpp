@@ -1,0 +1,66 @@
+// ConnectionIo: what the owner of a connection runs — a worker, or the reactor for an `inline`
+// listener. It takes the events the reactor handed over (the ownership word of
+// ConnectionSlot.hpp), reads, delivers to the plugin, flushes, and closes.
+//
+// It reaches the connection table, the shared counters and the stop signal, and nothing of the
+// reactor's own state (epoll, listeners, timers, the job batch): those are Scheduler's, which
+// only the reactor thread may touch. A connection that used its read budget is handed back
+// still owned (`yielded`), and its caller decides where the continuation goes: the worker pool
+// queues a job, the reactor serves it again after the others had their turn.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ConnectionSlot.hpp"
+#include "chronos/Job.hpp"
+#include "reactor/Counters.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace chronos {
+
+class WorkerPool;
+
+class ConnectionIo {
+ public:
+  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop,
+               spdlog::logger& log) noexcept
+      : table_(table), counters_(counters), stop_(stop), log_(log) {}
+
+  enum class Served {
+    released,  // nothing left to do: ownership given back
+    closed,    // the slot is released: the caller must not touch it
+    yielded    // the read budget is used up: still owned, kContinue set
+  };
+  // The caller owns `c` (it turned kOwned on, or was handed the connection's job).
+  Served serve(ConnectionSlot& c);
+  void close(ConnectionSlot& c, bool call_on_close);
+
+  // The worker pool's job for connection `handle`; continuations go back to `pool`.
+  Job job_for(std::uint64_t handle) noexcept {
+    return Job{&ConnectionIo::run_job, this, handle, 0};
+  }
+  void use_pool(WorkerPool& pool) noexcept { pool_ = &pool; }  // before the first job
+
+ private:
+  enum class Outcome { idle, closed, yielded };
+  static void run_job(void* self, std::uint64_t handle, std::uint64_t);
+  void serve_job(ConnectionSlot& c);
+  Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
+  bool open(ConnectionSlot& c);
+  Outcome serve_io(ConnectionSlot& c);
+  bool read_and_deliver(ConnectionSlot& c, std::size_t& budget);
+  bool deliver(ConnectionSlot& c);
+  bool flush(ConnectionSlot& c);
+
+  ConnectionTable& table_;
+  Counters& counters_;
+  StopSignal& stop_;
+  spdlog::logger& log_;
+  WorkerPool* pool_ = nullptr;
+};
+
+}  // namespace chronos

@@ -1,0 +1,132 @@
+// Scheduler: the reactor. One thread blocks in epoll_wait, accepts connections, and turns each
+// readiness event into a Job on the queue that the worker pool drains (or, for `inline`
+// listeners, serves the connection itself through ConnectionIo).
+//
+// Its parts, one file each:
+//   Scheduler.cpp   the loop, event dispatch, the job batch, stop and shutdown
+//   Accept.cpp      accepting: the EMFILE spare descriptor, accept pauses and back-off
+//   Reload.cpp      listener reconfiguration, drains of replaced plugins, what a due timer does
+//   Watchers        the reactor's own descriptors, each with its callback
+//   Timers          one deadline structure for idle timeouts, drains and back-offs
+//   ListenerSet     the listeners as configured now
+//   ConnectionIo    what a connection's owner runs (another thread role: see its header)
+// Everything here but stop(), stats() and the test hooks is the reactor thread's (or runs
+// before run()).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ConnectionSlot.hpp"
+#include "EpollWrapper.hpp"
+#include "chronos/Fd.hpp"
+#include "chronos/Job.hpp"
+#include "chronos/MPMCQueue.hpp"
+#include "chronos/Runtime.hpp"
+#include "chronos/WorkerPool.hpp"
+#include "reactor/ConnectionIo.hpp"
+#include "reactor/Counters.hpp"
+#include "reactor/ListenerSet.hpp"
+#include "reactor/Timers.hpp"
+#include "reactor/Watchers.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace chronos {
+
+class Scheduler {
+ public:
+  using PluginLookup = ListenerSet::PluginLookup;
+
+  Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger> log);
+  ~Scheduler();
+
+  // Creates every listening socket, each served by the plugin `lookup` names. Throws.
+  void bind(const PluginLookup& lookup);
+  bool bound() const noexcept { return bound_; }
+  std::uint16_t port(std::string_view listener) const { return listeners_.port(listener); }
+
+  // Makes `listeners` the live set (before run(), or on the reactor thread while running):
+  // a listener whose address is unchanged keeps its socket, so no connection attempt is lost;
+  // new addresses are bound first, and if any bind fails (or a plugin is missing) it throws
+  // and nothing changes. Removed sockets are closed. Open connections keep the plugin and
+  // listener they started with; those whose plugin was replaced are closed after their
+  // listener's drain_timeout_ms, if set.
+  void reconfigure(const std::vector<ListenerConfig>& listeners, const PluginLookup& lookup);
+
+  // Calls `on_readable` on the reactor thread whenever `fd` becomes readable (edge-triggered:
+  // drain it). Throws std::system_error if epoll refuses the descriptor.
+  void watch(int fd, std::function<void()> on_readable);
+
+  void run();                                // the loop, then the clean stop; once
+  void stop() noexcept { stop_.request(); }  // any thread, even a signal handler
+  RuntimeStats stats() const noexcept { return counters_.snapshot(); }  // any thread
+
+  // Test hooks (tests/support/runtime_test_hooks.hpp).
+  MPMCQueue<Job>& test_queue() noexcept { return queue_; }
+  WorkerPool* test_pool() noexcept { return pool_ ? &*pool_ : nullptr; }
+  // Queues a job for `handle` as the reactor would (to replay a stale handle).
+  bool test_submit_job(std::uint64_t handle) { return pool_ && pool_->submit(io_.job_for(handle)); }
+
+ private:
+  // Scheduler.cpp
+  void start();
+  void serve_round(epoll_event* events, int n);
+  void dispatch(const epoll_event& event);
+  void notify(ConnectionSlot& c, std::uint32_t events);
+  void serve_inline(ConnectionSlot& c);
+  void flush_jobs();
+  void shutdown();
+  void close_all_connections();
+  // Accept.cpp
+  void accept_all(ListenerState& listener);
+  bool accept_paused(const ListenerState& listener) const;
+  bool on_accept_error(ListenerState& listener, int error);
+  enum class Shed { one, backlog_empty, failed };
+  Shed shed_one(ListenerState& listener);
+  void open_connection(ListenerState& listener, int fd);
+  bool register_connection(ConnectionSlot& c, const ListenerState& listener);
+  void resume_accepting();
+  // Reload.cpp
+  void schedule_drains(const ListenerSet::Listeners& retired);
+  void on_timer(const Timers::Deadline& due);
+
+  RuntimeConfig config_;
+  std::shared_ptr<spdlog::logger> log_;
+  MPMCQueue<Job> queue_;
+  std::optional<WorkerPool> pool_;
+  // Declared before what registers with them (listeners, connection slots that hold listeners),
+  // so they are destroyed after it.
+  EpollWrapper epoll_;
+  Watchers watchers_{epoll_};
+  Timers timers_;
+
+  // Shared with the connections' owners (ConnectionIo) — and stop_ with stop()'s callers.
+  Counters counters_;
+  StopSignal stop_;
+  ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
+  ConnectionIo io_{table_, counters_, stop_, *log_};
+
+  // The reactor thread's alone.
+  ListenerSet listeners_;
+  ListenerSet::OnAcceptable on_acceptable_;
+  Watchers::Registration room_watch_;  // the pool's room eventfd, while the pool lives
+  Fd spare_fd_;                        // held open so EMFILE can be answered by accept-and-close
+  std::vector<Job> batch_;             // jobs from this epoll_wait round
+  std::vector<Job> pending_;           // jobs that did not fit in the queue, oldest first
+  std::vector<std::uint64_t> inline_ready_;    // inline connections that yielded
+  std::vector<std::uint64_t> inline_serving_;  // the ones being served again this round
+  bool bound_ = false;
+  bool paused_ = false;    // the queue is full: accept nothing until it drains
+  bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
+  bool running_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace chronos
