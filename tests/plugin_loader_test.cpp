@@ -8,10 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -373,4 +378,71 @@ TEST_CASE("check_plugins reports each bad plugin at its path", "[loader]") {
                                     ": not a Chronos plugin (no chronos_plugin_entry)");
   CHECK(to_string(errors[1]) == file + ":4:21: " + (dir.path / "missing.so").string() +
                                     ": cannot open plugin: No such file or directory");
+}
+
+// A half-copied deploy: dlopen would map segments past the end of the file and the process would
+// die of SIGBUS on first touch. The ELF check refuses every truncation before dlopen.
+TEST_CASE("a truncated or corrupt shared object is refused, not mapped", "[loader][files]") {
+  PluginDir dir;
+  const std::string good = dir.copy("good");
+  const auto size = static_cast<std::uintmax_t>(fs::file_size(good));
+  for (const std::uintmax_t keep : {std::uintmax_t{10}, std::uintmax_t{64}, std::uintmax_t{700},
+                                    size / 4, size / 2, size - 1}) {
+    const std::string cut = dir.copy("good", "cut.so");
+    fs::resize_file(cut, keep);
+    for (const LoadMode mode : {LoadMode::shared, LoadMode::private_copy}) {
+      INFO("kept " << keep << " of " << size << " bytes");
+      const std::string error = load_error(cut, mode);
+      CHECK(error.starts_with(cut + ": not a loadable shared object: "));
+      if (keep > 64) CHECK_THAT(error, Catch::Contains("truncated or corrupt"));
+    }
+  }
+
+  // A program header table offset far past the end of the file.
+  const std::string corrupt = dir.copy("good", "corrupt.so");
+  {
+    std::fstream file(corrupt, std::ios::in | std::ios::out | std::ios::binary);
+    const std::uint64_t far = std::uint64_t{1} << 40;
+    file.seekp(0x20);  // e_phoff in a 64-bit ELF header
+    file.write(reinterpret_cast<const char*>(&far), sizeof far);
+  }
+  CHECK_THAT(load_error(corrupt),
+             Catch::StartsWith(corrupt + ": not a loadable shared object: truncated or corrupt: "
+                                         "the program header table ends at byte "));
+  CHECK(load_error(good).empty());  // the check passes a whole object
+}
+
+TEST_CASE("a FIFO as the plugin is refused without waiting for a writer", "[loader][files]") {
+  PluginDir dir;
+  const std::string fifo = (dir.path / "fifo.so").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto error = std::async(std::launch::async, [&] { return load_error(fifo); });
+  if (error.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // let the load go on
+    ::close(writer);
+    FAIL("load_plugin blocked on a FIFO for 5 s");
+  }
+  CHECK(error.get() == fifo + ": not a regular file; a plugin is a shared object (.so)");
+}
+
+TEST_CASE("private copies left by a process that died are removed", "[loader][files]") {
+  PluginDir tmp;
+  const ScopedEnv env("TMPDIR", tmp.path.string());
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);  // its pid now names no process
+
+  const auto make = [&](const std::string& name) {
+    fs::create_directory(tmp.path / name);
+    std::ofstream(tmp.path / name / "good.so") << "copy";
+    return tmp.path / name;
+  };
+  const fs::path dead = make("chronos-plugin-" + std::to_string(child) + "-abcdef");
+  const fs::path alive = make("chronos-plugin-" + std::to_string(::getpid()) + "-abcdef");
+  const fs::path foreign = make("chronos-plugin-notours");
+  CHECK(chronos::remove_stale_private_copies() == 1);
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(fs::exists(alive));
+  CHECK(fs::exists(foreign));
 }

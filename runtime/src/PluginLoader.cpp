@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "ElfCheck.hpp"
 #include "chronos/Fd.hpp"
 
 namespace chronos {
@@ -35,12 +37,21 @@ std::string both_versions(const chronos_plugin* plugin) {
 
 [[noreturn]] void fail(const std::string& message) { throw PluginError(message); }
 
+// Private copies live in $TMPDIR (or /tmp) in folders named after the process that made them, so
+// that one a crash left behind can be told from one a running process still uses.
+constexpr const char* kCopyPrefix = "chronos-plugin-";
+
+std::string private_copy_base() {
+  const char* base = std::getenv("TMPDIR");
+  return base && *base ? base : "/tmp";
+}
+
 // A private folder that is removed, with the one file in it, on scope exit.
 class TempDir {
  public:
   TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/chronos-plugin-XXXXXX";
+    std::string pattern =
+        private_copy_base() + '/' + kCopyPrefix + std::to_string(::getpid()) + "-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) {
       fail("cannot create a private folder for a plugin copy under " +
            pattern.substr(0, pattern.rfind('/')) + ": " + std::strerror(errno));
@@ -105,7 +116,9 @@ std::uint64_t hash_and_copy(int fd, int copy_fd, const std::string& path) {
 }
 
 int open_plugin_file(const std::string& path, struct stat& st) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (forever, on the
+  // thread doing the load); opened, it fails the regular-file check below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail(path + ": cannot open plugin: " + std::strerror(errno));
   if (::fstat(fd, &st) != 0) {
     const int saved = errno;
@@ -167,6 +180,16 @@ std::string dl_error_text(const std::string& loaded_path, const std::string& pat
   // glibc starts with "FILE: "; our message names the file already.
   if (text.starts_with(path + ": ")) text.erase(0, path.size() + 2);
   return text;
+}
+
+// Refuses, before dlopen maps it, an object that would fault when touched (see ElfCheck.hpp).
+// `fd` is the file that dlopen will map: the private copy, or the shared file itself.
+void check_elf(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(path + ": cannot stat plugin: " + std::strerror(errno));
+  if (std::string problem = elf_problem(fd, st.st_size); !problem.empty()) {
+    fail(path + ": not a loadable shared object: " + problem);
+  }
 }
 
 void* open_shared_object(const std::string& loaded_path, const std::string& path) {
@@ -247,11 +270,13 @@ LoadedPlugin load_plugin(const std::string& path, LoadMode mode) {
   if (mode == LoadMode::private_copy) {
     copy_dir.emplace();
     loaded.loaded_path_ = copy_dir->file(std::filesystem::path(path).filename().string());
-    Fd copy(::open(loaded.loaded_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700));
+    Fd copy(::open(loaded.loaded_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0700));
     if (copy.get() < 0) fail(path + ": cannot copy plugin: " + std::strerror(errno));
     loaded.identity_ = identity_of(st, hash_and_copy(fd.get(), copy.get(), path));
+    check_elf(copy.get(), path);  // the copy is what dlopen maps, whatever the file does now
   } else {
     loaded.identity_ = identity_of(st, hash_and_copy(fd.get(), -1, path));
+    check_elf(fd.get(), path);
   }
 
   HandleGuard handle(open_shared_object(loaded.loaded_path_, path));
@@ -261,6 +286,25 @@ LoadedPlugin load_plugin(const std::string& path, LoadMode mode) {
   loaded.descriptor_ = plugin;
   loaded.handle_ = handle.release();
   return loaded;
+}
+
+std::size_t remove_stale_private_copies() {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(private_copy_base(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(kCopyPrefix)) continue;
+    // chronos-plugin-PID-XXXXXX: stale when no process PID exists (or it is another program's
+    // folder that merely looks like ours: then PID does not parse and the folder stays).
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + std::strlen(kCopyPrefix), &end, 10);
+    if (pid <= 0 || *end != '-' || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    std::error_code remove_ec;
+    if (std::filesystem::remove_all(entry.path(), remove_ec) > 0 && !remove_ec) ++removed;
+  }
+  return removed;
 }
 
 std::vector<ConfigError> check_plugins(const Config& config) {

@@ -6,7 +6,10 @@
 //
 // What is checked, in order (each failure throws PluginError naming the file):
 //   - the file and its folder are not writable by group or others (the code would run as us),
-//     and the file is a regular file;
+//     and the file is a regular file (opened without blocking, so a FIFO is refused, not waited on);
+//   - it is an ELF shared object for this machine whose headers and loadable segments all lie
+//     within the file: a truncated or corrupt object (a half-copied deploy) is refused here,
+//     because dlopen would map it and the process would die of SIGBUS on first touch;
 //   - dlopen(RTLD_NOW | RTLD_LOCAL) succeeds (a text file or a foreign binary fails here cleanly);
 //   - it exports chronos_plugin_entry, and that returns a descriptor for the host's ABI;
 //   - the descriptor's abi_major equals the host's, its abi_minor is not newer than the host's,
@@ -18,7 +21,9 @@
 // same path (or the same inode) again, so a rebuilt plugin would never be seen. This mode copies
 // the file into a fresh private folder (mkdtemp under $TMPDIR or /tmp, mode 0700), dlopens the
 // copy and removes copy and folder at once: the mapping keeps the code alive, and nothing is left
-// on disk even if the process is killed later.
+// on disk even if the process is killed later. Only a process killed between the copy and the
+// dlopen leaves a folder behind; its name carries the pid (chronos-plugin-PID-XXXXXX), so
+// remove_stale_private_copies() can clean it.
 #pragma once
 
 #include <sys/types.h>
@@ -90,6 +95,10 @@ class LoadedPlugin {
 
 // Loads and checks the plugin at `path`. Throws PluginError with a message naming the file.
 LoadedPlugin load_plugin(const std::string& path, LoadMode mode = LoadMode::shared);
+
+// Removes private-copy folders under $TMPDIR (or /tmp) whose process no longer exists; returns how
+// many. The `chronos` program calls it at start.
+std::size_t remove_stale_private_copies();
 
 // Opens every plugin of `config` (shared mode) to check it, then closes it again: what
 // `chronos -t` needs. Each failure is reported at the plugin's `path:` value.

@@ -159,6 +159,10 @@ int ServerProgram::serve() {
     return kExitFailure;
   }
 
+  // A process killed while copying a plugin leaves its private copy behind; clean up after it.
+  if (const std::size_t stale = remove_stale_private_copies(); stale > 0)
+    spdlog::info("removed {} private plugin cop{} left by processes that no longer run", stale,
+                 stale == 1 ? "y" : "ies");
   std::vector<ConfigError> errors;
   std::vector<PluginSpec> plugins = load_plugins(config, errors);
   if (!errors.empty()) {
