@@ -9,6 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "support/client.hpp"
 #include "support/running_runtime.hpp"
 #include "support/runtime_test_hooks.hpp"
@@ -339,6 +342,46 @@ TEST_CASE("a clean stop closes every socket and joins every thread", "[runtime]"
   }
   CHECK(count_entries("/proc/self/fd") == fds_before);
   CHECK(count_entries("/proc/self/task") == threads_before);
+}
+
+TEST_CASE("stop names the handlers still running after shutdown_timeout_ms", "[runtime]") {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  RuntimeConfig config = small_config();
+  config.shutdown_timeout_ms = 200;
+  config.logger = std::make_shared<spdlog::logger>("stuck-stop", sink);
+  config.listeners[0].name = "slow";
+  config.listeners[0].plugin = "other-echo";
+  std::atomic<std::size_t> reported{0};
+  std::atomic<bool> stop_done{false};
+  config.on_stuck_stop = [&](std::size_t busy) {
+    CHECK_FALSE(stop_done.load());  // called while stop is still waiting for the handler
+    reported = busy;
+  };
+  RunningRuntime rt(config);
+  rt.other_echo.delay = 1500ms;  // longer than shutdown_timeout_ms, short enough to join
+  Client client(rt.port("slow"));
+  REQUIRE(client.send_all("z"));
+  REQUIRE(wait_until([&] { return rt.other_echo.calls.load() == 1; }));
+  rt.stop();
+  stop_done = true;
+  CHECK(reported.load() == 1);
+  bool named = false;
+  for (const std::string& line : sink->last_formatted())
+    named = named || line.find("still busy: listener slow, plugin other-echo") != std::string::npos;
+  CHECK(named);
+}
+
+TEST_CASE("a stop whose handlers return in time reports nothing stuck", "[runtime]") {
+  RuntimeConfig config = small_config();
+  std::atomic<bool> reported{false};
+  config.on_stuck_stop = [&](std::size_t) { reported = true; };
+  {
+    RunningRuntime rt(config);
+    Client client(rt.port());
+    REQUIRE(client.send_all("hi"));
+    REQUIRE(client.recv_exact(2) == "hi");
+  }
+  CHECK_FALSE(reported.load());
 }
 
 TEST_CASE("stop before run makes run return at once", "[runtime]") {

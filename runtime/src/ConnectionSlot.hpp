@@ -143,6 +143,9 @@ class ConnectionTable {
   ConnectionSlot& at(std::uint32_t index) noexcept {
     return chunks_[index / kChunk].load(std::memory_order_acquire)->slots[index % kChunk];
   }
+  const ConnectionSlot& at(std::uint32_t index) const noexcept {
+    return chunks_[index / kChunk].load(std::memory_order_acquire)->slots[index % kChunk];
+  }
   std::uint32_t used() const noexcept { return used_; }  // reactor thread only
 
  private:

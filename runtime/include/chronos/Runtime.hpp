@@ -49,6 +49,10 @@ struct RuntimeConfig {
   std::size_t workers = 0;                   // 0 = one per CPU
   std::size_t queue_capacity = 65536;        // rounded up to a power of two
   std::uint32_t shutdown_timeout_ms = 5000;  // how long stop waits for in-flight jobs
+  // Called on the reactor thread when stop() still finds `busy` connections in their handlers
+  // after shutdown_timeout_ms (each is logged with its listener and plugin). Empty: wait for
+  // them, however long. The chronos program exits the process here.
+  std::function<void(std::size_t busy)> on_stuck_stop;
   std::vector<ListenerConfig> listeners;
   std::shared_ptr<spdlog::logger> logger;  // null = spdlog's default logger
 };

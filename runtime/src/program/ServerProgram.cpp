@@ -170,6 +170,14 @@ int ServerProgram::serve() {
     return kExitBadConfig;
   }
   std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded = loaded_by_name(plugins);
+  // A handler that never returns must not keep a stopping server alive: after
+  // shutdown_timeout_ms the runtime has named the stuck handlers, and the process exits without
+  // joining the threads that run them (their plugins' shutdown is not called).
+  config.runtime.on_stuck_stop = [](std::size_t busy) {
+    spdlog::error("stop: exiting with {} handler(s) still running after shutdown_timeout_ms", busy);
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitFailure);
+  };
   try {
     runtime_ = std::make_unique<Runtime>(config.runtime);
     runtime_->reconfigure(config.runtime.listeners, std::move(plugins));

@@ -188,6 +188,8 @@ void Scheduler::flush_jobs() {
 // wait for that (at most shutdown_timeout_ms), then join the workers and close what is left.
 void Scheduler::shutdown() {
   shutting_down_ = true;
+  // Kept alive past close_all so that a stuck connection can still be named by its listener.
+  const ListenerSet::Listeners serving = listeners_.all();
   listeners_.close_all();
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
     ConnectionSlot& c = table_.at(i);
@@ -204,14 +206,40 @@ void Scheduler::shutdown() {
         epoll_.wait(events, kMaxEvents, static_cast<int>(std::min<std::int64_t>(left, 1000)));
     for (int i = 0; i < n; ++i) dispatch(events[i]);
   }
-  if (const auto left = counters_.open.load(std::memory_order_relaxed))
-    log_->warn("stop: {} connection(s) still busy after {} ms; waiting for their plugins", left,
-               config_.shutdown_timeout_ms);
+  if (const auto left = counters_.open.load(std::memory_order_relaxed)) {
+    log_busy_connections(serving, left);
+    // The program exits here (a handler that never returns must not keep it alive); an embedder
+    // that sets no callback waits for its handlers, as the pool can only join returned workers.
+    if (config_.on_stuck_stop) config_.on_stuck_stop(left);
+  }
   room_watch_.reset();
   pool_.reset();  // runs what is queued (the close requests), then joins every worker
   close_all_connections();
   log_->info("stopped: {} connection(s) served",
              counters_.accepted.load(std::memory_order_relaxed));
+}
+
+// Names (at most kMaxNamed of) the connections still open after shutdown_timeout_ms: their
+// handlers have not returned. Only identities are compared, never the owner's pointers.
+void Scheduler::log_busy_connections(const ListenerSet::Listeners& serving,
+                                     std::size_t left) const {
+  constexpr std::size_t kMaxNamed = 20;
+  log_->warn("stop: {} connection(s) still busy in their handlers after {} ms", left,
+             config_.shutdown_timeout_ms);
+  std::size_t named = 0;
+  for (std::uint32_t i = 0; i < table_.used() && named < kMaxNamed; ++i) {
+    const ConnectionSlot& c = table_.at(i);
+    if (c.state.load(std::memory_order_relaxed) & ev::kClosed) continue;
+    std::string listener = "(a listener replaced by a reload)", plugin = "?";
+    for (const auto& l : serving) {
+      if (l.get() != c.listener_id) continue;
+      listener = l->config.name;
+      plugin = l->plugin.get() == c.plugin_id ? l->config.plugin : plugin;
+    }
+    log_->warn("stop: still busy: listener {}, plugin {}, connection {:#x}", listener, plugin,
+               c.handle());
+    ++named;
+  }
 }
 
 // After the workers are joined: what is still open is the reactor's to close.

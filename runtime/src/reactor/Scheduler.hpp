@@ -84,6 +84,7 @@ class Scheduler {
   void flush_jobs();
   void shutdown();
   void close_all_connections();
+  void log_busy_connections(const ListenerSet::Listeners& serving, std::size_t left) const;
   // Accept.cpp
   void accept_all(ListenerState& listener);
   bool accept_paused(const ListenerState& listener) const;
