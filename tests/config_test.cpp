@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "chronos/Config.hpp"
+#include "config/ConfigKeys.hpp"  // runtime/src: the key tables
+#include "config/Suggest.hpp"
 
 using chronos::Config;
 using chronos::ConfigResult;
@@ -490,10 +493,90 @@ TEST_CASE("restart_required_changes: workers and queue_capacity only", "[config]
 }
 
 TEST_CASE("edit distance and closest match", "[config]") {
-  CHECK(chronos::edit_distance("", "abc") == 3);
-  CHECK(chronos::edit_distance("kitten", "sitting") == 3);
-  CHECK(chronos::edit_distance("ecoh", "echo") == 1);  // a swap is one edit
-  CHECK(chronos::closest_match("workers", {"workers"}) == "workers");
-  CHECK(chronos::closest_match("pol", {"pool", "inline"}) == "pool");
-  CHECK(chronos::closest_match("xyz", {"pool", "inline"}).empty());
+  CHECK(chronos::config::edit_distance("", "abc") == 3);
+  CHECK(chronos::config::edit_distance("kitten", "sitting") == 3);
+  CHECK(chronos::config::edit_distance("ecoh", "echo") == 1);  // a swap is one edit
+  CHECK(chronos::config::closest_match("workers", {"workers"}) == "workers");
+  CHECK(chronos::config::closest_match("pol", {"pool", "inline"}) == "pool");
+  CHECK(chronos::config::closest_match("xyz", {"pool", "inline"}).empty());
+}
+
+namespace {
+
+using chronos::config::KeyTable;
+
+// A valid document with `line` added to the map `where` names: "top" (the line alone), or
+// "log", "plugin" or "listener" (in a document with one plugin and one listener).
+std::string document_with(const std::string& where, const std::string& line) {
+  if (where == "top") return line + "\n";
+  std::string doc;
+  if (where == "log") doc += line.empty() ? "log: {}\n" : "log:\n  " + line + "\n";
+  doc += "plugins:\n  - name: p\n    path: p.so\n";
+  if (where == "plugin") doc += "    " + line + "\n";
+  doc += "listeners:\n  - name: l\n    address: 127.0.0.1:1\n    plugin: p\n";
+  if (where == "listener") doc += "    " + line + "\n";
+  return doc;
+}
+
+// The settings that have defaults, as one line of text.
+std::string defaults_of(const Config& config) {
+  std::string out = std::to_string(config.runtime.workers) + ' ' +
+                    std::to_string(config.runtime.queue_capacity) + ' ' +
+                    std::to_string(config.runtime.shutdown_timeout_ms) + ' ' + config.log_level;
+  for (const auto& plugin : config.plugins) out += ' ' + plugin.config_json;
+  for (const auto& l : config.runtime.listeners) {
+    out += ' ' + std::to_string(l.max_connections) + ' ' + std::to_string(l.idle_timeout_ms) + ' ' +
+           std::to_string(l.max_buffer_bytes) + ' ' +
+           std::to_string(static_cast<int>(l.execution)) + ' ' + std::to_string(l.drain_timeout_ms);
+  }
+  return out;
+}
+
+template <class Target>
+void check_table(KeyTable<Target> table, const std::string& where, const std::string& context) {
+  std::vector<std::string> names;
+  for (const auto& key : table) {
+    INFO(where << " key " << key.name);
+    CHECK(std::find(names.begin(), names.end(), key.name) == names.end());
+    names.emplace_back(key.name);
+    CHECK(key.parse != nullptr);
+    CHECK((key.show != nullptr) == ((key.flags & chronos::config::kRestart) != 0));
+    CHECK((key.default_yaml.empty() || !(key.flags & chronos::config::kRequired)));
+    // Said explicitly, a default parses, and means what leaving the key out means.
+    if (!key.default_yaml.empty()) {
+      const std::string line = std::string(key.name) + ": " + std::string(key.default_yaml);
+      CHECK(defaults_of(config_of(document_with(where, line))) ==
+            defaults_of(config_of(document_with(where, ""))));
+    }
+    // A typo of the key is answered with the key.
+    const std::string typo = names.back().substr(0, 1) + 'x' + names.back().substr(1);
+    const auto errors = errors_of(document_with(where, typo + ": 1"));
+    REQUIRE(errors.size() == 1);
+    CHECK_THAT(errors[0], Catch::EndsWith("unknown " + context + "key '" + typo +
+                                          "'; did you mean '" + names.back() + "'?"));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("each key is declared once, and its default parses", "[config][keys]") {
+  check_table(chronos::config::kTopKeys, "top", "");
+  check_table(chronos::config::kLogKeys, "log", "log ");
+  check_table(chronos::config::kPluginKeys, "plugin", "plugin ");
+  check_table(chronos::config::kListenerKeys, "listener", "listener ");
+}
+
+TEST_CASE("the tables' defaults are the structs' defaults", "[config][keys]") {
+  Config expected;  // what an embedder gets without a file: RuntimeConfig's defaults
+  expected.plugins.emplace_back();
+  expected.runtime.listeners.emplace_back();
+  CHECK(defaults_of(config_of(document_with("listener", ""))) == defaults_of(expected));
+}
+
+TEST_CASE("restart_required_changes: the keys marked kRestart", "[config][keys]") {
+  std::vector<std::string> restart;
+  for (const auto& key : chronos::config::kTopKeys) {
+    if (key.flags & chronos::config::kRestart) restart.emplace_back(key.name);
+  }
+  CHECK(restart == std::vector<std::string>{"workers", "queue_capacity"});
 }

@@ -95,10 +95,4 @@ struct RestartChange {
 // What a reload from `running` to `next` cannot apply live (empty when everything can).
 std::vector<RestartChange> restart_required_changes(const Config& running, const Config& next);
 
-// Edit distance (Levenshtein, plus swaps of neighbours), for "did you mean" suggestions.
-std::size_t edit_distance(const std::string& a, const std::string& b);
-
-// The candidate closest to `word`, if it is close enough to be a likely typo; else "".
-std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
-
 }  // namespace chronos

@@ -1,0 +1,115 @@
+// The rows of the four key tables. A row's parse function reads one value; what needs the rest
+// of the document (plugin names, addresses already used, the file's folder) is the parser's.
+#include "config/ConfigKeys.hpp"
+
+#include "config/ConfigParser.hpp"
+#include "config/PluginConfigJson.hpp"
+#include "config/Scalars.hpp"
+#include "config/Wording.hpp"
+
+namespace chronos::config {
+
+namespace {
+
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
+const std::vector<std::string> kExecutions = {"pool", "inline"};
+
+void parse_workers(ConfigParser& parser, const Entry& entry, Config& config) {
+  Reader& reader = parser.reader();
+  if (entry.value.IsScalar() && entry.value.Scalar() == "auto") {
+    config.runtime.workers = 0;
+    return;
+  }
+  std::int64_t value = 0;
+  if (entry.value.IsScalar() && !is_quoted(entry.value) &&
+      parse_int(entry.value.Scalar(), value) != IntParse::not_integer) {
+    set_integer(reader, entry, 1, kMaxWorkers, config.runtime.workers);
+    return;
+  }
+  reader.error(reader.value_mark(entry), squote(entry.key) + " must be an integer from 1 to " +
+                                             std::to_string(kMaxWorkers) + " or 'auto', got " +
+                                             describe(entry.value));
+}
+
+std::string show_workers(const Config& config) {
+  return config.runtime.workers == 0 ? std::string("auto") : std::to_string(config.runtime.workers);
+}
+
+void parse_execution(ConfigParser& parser, const Entry& entry, ListenerDraft& listener) {
+  if (auto mode = choice(parser.reader(), entry, kExecutions)) {
+    listener.config.execution = *mode == "pool" ? Execution::pool : Execution::inline_;
+  }
+}
+
+// Row parse functions for an integer setting from min to max: of the runtime, of a listener.
+template <std::int64_t min, std::int64_t max, auto member>
+void runtime_integer(ConfigParser& parser, const Entry& entry, Config& config) {
+  set_integer(parser.reader(), entry, min, max, config.runtime.*member);
+}
+
+template <std::int64_t min, std::int64_t max, auto member>
+void listener_integer(ConfigParser& parser, const Entry& entry, ListenerDraft& listener) {
+  set_integer(parser.reader(), entry, min, max, listener.config.*member);
+}
+
+constexpr Key<Config> kTop[] = {
+    {"workers", kRestart, "auto", parse_workers, show_workers},
+    {"queue_capacity", kRestart, "65536",
+     runtime_integer<1, kMaxQueueCapacity, &RuntimeConfig::queue_capacity>,
+     [](const Config& c) { return std::to_string(c.runtime.queue_capacity); }},
+    {"shutdown_timeout_ms", kOptional, "5000",
+     runtime_integer<0, kMaxTimeoutMs, &RuntimeConfig::shutdown_timeout_ms>},
+    {"log", kOptional, "{}", [](ConfigParser& p, const Entry& e, Config& c) { p.log(e, c); }},
+    {"plugins", kOptional, "[]", [](ConfigParser& p, const Entry& e, Config&) { p.plugins(e); }},
+    {"listeners", kOptional, "[]",
+     [](ConfigParser& p, const Entry& e, Config&) { p.listeners(e); }},
+};
+
+constexpr Key<Config> kLog[] = {
+    {"level", kOptional, "info",
+     [](ConfigParser& p, const Entry& e, Config& c) {
+       if (auto level = choice(p.reader(), e, kLogLevels)) c.log_level = *level;
+     }},
+};
+
+constexpr Key<PluginConfig> kPlugin[] = {
+    {"name", kRequired, "",
+     [](ConfigParser& p, const Entry& e, PluginConfig& plugin) {
+       if (auto name = text(p.reader(), e)) plugin.name = *name;
+     }},
+    {"path", kRequired, "",
+     [](ConfigParser& p, const Entry& e, PluginConfig& plugin) { p.plugin_path(e, plugin); }},
+    {"config", kOptional, "{}",
+     [](ConfigParser& p, const Entry& e, PluginConfig& plugin) {
+       parse_plugin_config(p.reader(), e, plugin);
+     }},
+};
+
+constexpr Key<ListenerDraft> kListener[] = {
+    {"name", kRequired, "",
+     [](ConfigParser& p, const Entry& e, ListenerDraft& l) {
+       if (auto name = text(p.reader(), e)) l.config.name = *name;
+     }},
+    {"address", kRequired, "",
+     [](ConfigParser& p, const Entry& e, ListenerDraft& l) { p.address(e, l); }},
+    {"plugin", kRequired, "",
+     [](ConfigParser& p, const Entry& e, ListenerDraft& l) { p.listener_plugin(e, l); }},
+    {"max_connections", kOptional, "10000",
+     listener_integer<1, kMaxConnections, &ListenerConfig::max_connections>},
+    {"idle_timeout_ms", kOptional, "0",
+     listener_integer<0, kMaxTimeoutMs, &ListenerConfig::idle_timeout_ms>},
+    {"max_buffer_bytes", kOptional, "1048576",
+     listener_integer<1, kMaxBufferBytes, &ListenerConfig::max_buffer_bytes>},
+    {"execution", kOptional, "pool", parse_execution},
+    {"drain_timeout_ms", kOptional, "0",
+     listener_integer<0, kMaxTimeoutMs, &ListenerConfig::drain_timeout_ms>},
+};
+
+}  // namespace
+
+constinit const KeyTable<Config> kTopKeys = kTop;
+constinit const KeyTable<Config> kLogKeys = kLog;
+constinit const KeyTable<PluginConfig> kPluginKeys = kPlugin;
+constinit const KeyTable<ListenerDraft> kListenerKeys = kListener;
+
+}  // namespace chronos::config
