@@ -17,7 +17,9 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -40,27 +42,58 @@ class ReactorCalls {
     runtime.watch(wake_.get(), [this] { run_pending(); });
   }
 
-  // Runs `fn` on the reactor thread; returns what it returned or rethrows what it threw. `fn` is
-  // moved into the queue, so what it captures by value stays valid even past the deadline.
+  // Runs `fn` on the reactor thread; returns what it returned, or throws what it threw (a
+  // RuntimeError as one, anything else as std::runtime_error). `fn` is moved into the queue, so
+  // what it captures by value stays valid even past the deadline.
   template <class Fn>
   std::invoke_result_t<Fn&> call(Fn fn,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     using Result = std::invoke_result_t<Fn&>;
-    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(fn));
-    std::future<Result> result = task->get_future();
+    auto promise = std::make_shared<std::promise<Outcome<Result>>>();
+    std::future<Outcome<Result>> future = promise->get_future();
+    post([promise, fn = std::move(fn)]() mutable { promise->set_value(run(fn)); });
+    if (future.wait_for(timeout) != std::future_status::ready)
+      throw std::runtime_error("the reactor did not run the call within its deadline");
+    Outcome<Result> outcome = future.get();
+    if (outcome.error) throw *outcome.error;
+    if (!outcome.value) throw std::runtime_error(outcome.other_error);
+    return std::move(*outcome.value);
+  }
+
+ private:
+  // What a call did, in values made on the reactor thread. The exception itself stays there:
+  // its refcount lives in the uninstrumented libstdc++, so ThreadSanitizer could not see a
+  // hand-over of it between the threads.
+  template <class Result>
+  struct Outcome {
+    std::optional<Result> value;
+    std::optional<RuntimeError> error;  // a copy made afresh, sharing nothing with the thrown one
+    std::string other_error;
+  };
+
+  template <class Fn>
+  static Outcome<std::invoke_result_t<Fn&>> run(Fn& fn) {
+    Outcome<std::invoke_result_t<Fn&>> outcome;
+    try {
+      outcome.value.emplace(fn());
+    } catch (const RuntimeError& e) {
+      outcome.error.emplace(e.subject, std::string(e.name), std::string(e.what()));
+    } catch (const std::exception& e) {
+      outcome.other_error = e.what();
+    }
+    return outcome;
+  }
+
+  void post(std::function<void()> fn) {
     {
       std::lock_guard lock(mutex_);
-      pending_.emplace_back([task] { (*task)(); });
+      pending_.push_back(std::move(fn));
     }
     const std::uint64_t one = 1;
     if (::write(wake_.get(), &one, sizeof one) != sizeof one)
       throw std::runtime_error("cannot wake the reactor");
-    if (result.wait_for(timeout) != std::future_status::ready)
-      throw std::runtime_error("the reactor did not run the call within its deadline");
-    return result.get();
   }
 
- private:
   // Edge-triggered: drain the counter first, then take every call queued by then.
   void run_pending() {
     std::uint64_t count = 0;
