@@ -258,7 +258,7 @@ TEST_CASE("reconfigure under load: no failed exchange, no connection error",
       with_listeners({echo_listener("fixed", loopback(fixed)), echo_listener("any")}));
   const std::uint16_t any = rt.port("any");
   // Each connection: a few messages, each echoed whole by whichever instance it started with.
-  ClientLoad load({fixed, fixed, any}, [](Client& c, ClientLoad::Tally& tally) {
+  ClientLoad load({fixed, fixed, any}, [](Client& c, std::uint16_t, ClientLoad::Tally& tally) {
     for (int k = 0; k < 4; ++k) {
       const std::string message = pattern(1 + k * 100, static_cast<std::uint32_t>(k));
       if (!echoes(c, message)) return tally.fail("an exchange failed");

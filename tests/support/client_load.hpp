@@ -2,9 +2,9 @@
 // until stopped. They count the good exchanges and keep the first failures, so a test can change
 // the server under steady load and then check that nothing failed.
 //
-//   ClientLoad load({port, port}, [](Client& c, ClientLoad::Tally& tally) { ... });
-//   REQUIRE(load.wait_for_more(30));  // after each change: the load goes on
-//   const std::vector<std::string> failures = load.stop();
+//   ClientLoad load({port, port}, [](Client& c, std::uint16_t port, ClientLoad::Tally& tally)
+//   {...}); REQUIRE(load.wait_for_more(30));  // after each change: the load goes on const
+//   std::vector<std::string> failures = load.stop();
 #pragma once
 
 #include <atomic>
@@ -41,8 +41,8 @@ class ClientLoad {
     std::mutex mutex_;
     std::vector<std::string> failures_;
   };
-  // One connection's exchanges; it returns to have the connection closed and another opened.
-  using Session = std::function<void(Client&, Tally&)>;
+  // One connection's exchanges (to `port`); it returns to have it closed and another opened.
+  using Session = std::function<void(Client&, std::uint16_t port, Tally&)>;
 
   // One thread per entry of `ports`.
   ClientLoad(const std::vector<std::uint16_t>& ports, Session session)
@@ -77,7 +77,7 @@ class ClientLoad {
         tally_.fail("connect to " + std::to_string(port) + ": " + std::strerror(errno));
         continue;
       }
-      session_(c, tally_);
+      session_(c, port, tally_);
     }
   }
 
