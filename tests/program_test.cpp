@@ -6,13 +6,14 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chronos/plugin.h"
-#include "support/chronos_process.hpp"
+#include "support/program_fixture.hpp"
+#include "support/protocols.hpp"
 
 namespace {
 
@@ -55,32 +56,19 @@ bool all_located(const std::string& text, const std::string& file) {
   return true;
 }
 
-// A running chronos; REQUIREs that it came up.
-std::unique_ptr<ChronosProcess> serve(const ScratchDir& dir, const std::string& config,
-                                      const std::string& cwd = {}) {
-  auto p = std::make_unique<ChronosProcess>(dir, std::vector<std::string>{"-c", config}, cwd);
-  INFO(p->log());
-  REQUIRE(p->wait_listening());
-  return p;
+ListenerOptions http_options(const std::string& plugin_config, const std::string& mode) {
+  ListenerOptions options = shipped_plugin("http");
+  options.listener = "web";
+  options.plugin_config = plugin_config;
+  options.extra = {"execution: " + mode};
+  return options;
 }
 
 // One chronos serving http on a fresh port (pool or inline), with `plugin_config` for http.
-struct HttpServer {
-  explicit HttpServer(const std::string& plugin_config = "{}", const std::string& mode = "pool") {
-    const std::string http = dir.install_plugin(kPluginDir + "/http.so", "plugins/http.so");
-    port = free_port();
-    ConfigBuilder cfg;
-    cfg.plugin("http", http, plugin_config)
-        .listener("web", loopback(port), "http", {"execution: " + mode});
-    process = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
-  }
-
-  ScratchDir dir;
-  std::uint16_t port = 0;
-  std::unique_ptr<ChronosProcess> process;
+struct HttpServer : OneListener {
+  explicit HttpServer(const std::string& plugin_config = "{}", const std::string& mode = "pool")
+      : OneListener(kPluginDir + "/http.so", http_options(plugin_config, mode)) {}
 };
-
-const std::string kGet = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 }  // namespace
 
@@ -89,14 +77,14 @@ const std::string kGet = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 TEST_CASE("echo returns 1 B, 64 KiB and 1 MiB byte for byte, in pool and inline mode",
           "[program][echo]") {
-  ScratchDir dir;
-  const std::string echo = dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
+  ProgramFixture f;
+  const std::string echo = f.dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
   const std::uint16_t pool_port = free_port(), inline_port = free_port();
   ConfigBuilder cfg;
   cfg.plugin("echo", echo)
       .listener("echo-pool", loopback(pool_port), "echo", {"execution: pool"})
       .listener("echo-inline", loopback(inline_port), "echo", {"execution: inline"});
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  f.serve(cfg);
 
   for (const std::uint16_t port : {pool_port, inline_port}) {
     for (const std::size_t size : {std::size_t{1}, std::size_t{64} << 10, std::size_t{1} << 20}) {
@@ -126,11 +114,11 @@ TEST_CASE("echo over IPv6 loopback", "[program][echo]") {
     WARN("no IPv6 loopback here (" << e.what() << "); skipped");
     return;
   }
-  ScratchDir dir;
-  const std::string echo = dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
+  ProgramFixture f;
+  const std::string echo = f.dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
   ConfigBuilder cfg;
   cfg.plugin("echo", echo).listener("echo6", loopback6(port), "echo");
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  f.serve(cfg);
   Client client(port, /*ipv6=*/true);
   REQUIRE(client.connected());
   CHECK(echo_roundtrip(client, "over v6") == "over v6");
@@ -331,10 +319,26 @@ TEST_CASE("http/1.0 closes unless it asked for keep-alive", "[program][http]") {
 
 namespace {
 
+// `plugins:` with echo alone at plugins/echo.so: the first three lines of many files below.
+const std::string kEchoOnly =
+    "plugins:\n"
+    "  - name: echo\n"
+    "    path: plugins/echo.so\n";
+
 // Writes `yaml` as FILE in `dir` and runs `chronos -t -c FILE`.
 RunResult check_config(const ScratchDir& dir, const std::string& yaml, std::string& file) {
   file = dir.write("check.yaml", yaml);
   return run_chronos(dir, {"-t", "-c", file});
+}
+
+// check_config on a configuration that must be refused: exit 1, every line of the report at
+// FILE:LINE:COLUMN.
+RunResult check_refused(const ScratchDir& dir, const std::string& yaml, std::string& file) {
+  const RunResult r = check_config(dir, yaml, file);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(all_located(r.err, file));
+  return r;
 }
 
 }  // namespace
@@ -388,111 +392,91 @@ TEST_CASE("-t reports each kind of configuration error as FILE:LINE:COLUMN and e
   std::string file;
 
   SECTION("YAML syntax") {
-    const RunResult r = check_config(dir,
-                                     "workers: 2\n"
-                                     "plugins: [\n"
-                                     "  - name: x\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      "workers: 2\n"
+                                      "plugins: [\n"
+                                      "  - name: x\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find("YAML syntax error") != std::string::npos);
     CHECK(r.err.rfind(file + ":3:3: ", 0) == 0);
   }
   SECTION("unknown key, with a did-you-mean suggestion") {
-    const RunResult r = check_config(dir,
-                                     "wrokers: 2\n"
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "    confg: {}\n"
-                                     "listeners: []\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      "wrokers: 2\n"
+                                      "plugins:\n"
+                                      "  - name: echo\n"
+                                      "    path: plugins/echo.so\n"
+                                      "    confg: {}\n"
+                                      "listeners: []\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find(file + ":1:1: unknown key 'wrokers'; did you mean 'workers'?") !=
           std::string::npos);
     CHECK(r.err.find(file + ":5:5: unknown plugin key 'confg'; did you mean 'config'?") !=
           std::string::npos);
   }
   SECTION("wrong type") {
-    const RunResult r = check_config(dir,
-                                     "workers: 2\n"
-                                     "shutdown_timeout_ms: soon\n"
-                                     "plugins: []\n"
-                                     "listeners: []\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      "workers: 2\n"
+                                      "shutdown_timeout_ms: soon\n"
+                                      "plugins: []\n"
+                                      "listeners: []\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find(file + ":2:22: ") != std::string::npos);
     CHECK(r.err.find("shutdown_timeout_ms") != std::string::npos);
   }
   SECTION("duplicate name") {
-    const RunResult r = check_config(dir,
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "listeners: []\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      kEchoOnly +
+                                          "  - name: echo\n"
+                                          "    path: plugins/echo.so\n"
+                                          "listeners: []\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find(file + ":4:5: duplicate plugin name 'echo'") != std::string::npos);
   }
   SECTION("listener naming a missing plugin") {
-    const RunResult r = check_config(dir,
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "listeners:\n"
-                                     "  - name: e\n"
-                                     "    address: 127.0.0.1:7000\n"
-                                     "    plugin: ecoh\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      kEchoOnly +
+                                          "listeners:\n"
+                                          "  - name: e\n"
+                                          "    address: 127.0.0.1:7000\n"
+                                          "    plugin: ecoh\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find(file + ":7:13: no plugin named 'ecoh'; did you mean 'echo'?") !=
           std::string::npos);
   }
   SECTION("bad address") {
-    const RunResult r = check_config(dir,
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "listeners:\n"
-                                     "  - name: a\n"
-                                     "    address: 127.0.0.1:99999\n"
-                                     "    plugin: echo\n"
-                                     "  - name: b\n"
-                                     "    address: localhost\n"
-                                     "    plugin: echo\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      kEchoOnly +
+                                          "listeners:\n"
+                                          "  - name: a\n"
+                                          "    address: 127.0.0.1:99999\n"
+                                          "    plugin: echo\n"
+                                          "  - name: b\n"
+                                          "    address: localhost\n"
+                                          "    plugin: echo\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(r.err.find(file + ":6:14: bad address '127.0.0.1:99999'") != std::string::npos);
     CHECK(r.err.find(file + ":9:14: bad address 'localhost'") != std::string::npos);
   }
   SECTION("every error of the file in one pass") {
-    const RunResult r = check_config(dir,
-                                     "wrokers: 2\n"
-                                     "shutdown_timeout_ms: soon\n"
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "listeners:\n"
-                                     "  - name: a\n"
-                                     "    address: 127.0.0.1:99999\n"
-                                     "    plugin: ecoh\n",
-                                     file);
+    const RunResult r = check_refused(dir,
+                                      "wrokers: 2\n"
+                                      "shutdown_timeout_ms: soon\n"
+                                      "plugins:\n"
+                                      "  - name: echo\n"
+                                      "    path: plugins/echo.so\n"
+                                      "listeners:\n"
+                                      "  - name: a\n"
+                                      "    address: 127.0.0.1:99999\n"
+                                      "    plugin: ecoh\n",
+                                      file);
     INFO(r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(all_located(r.err, file));
     CHECK(lines_of(r.err).size() == 4);
   }
   SECTION("a configuration file that cannot be read") {
@@ -533,11 +517,9 @@ TEST_CASE("-t reports each kind of plugin error at the plugin's path and exits 1
     INFO(c.what);
     std::string file;
     const RunResult r = check_config(dir,
-                                     "plugins:\n"
-                                     "  - name: echo\n"
-                                     "    path: plugins/echo.so\n"
-                                     "  - name: broken\n"
-                                     "    path: " +
+                                     kEchoOnly +
+                                         "  - name: broken\n"
+                                         "    path: " +
                                          std::string(c.path) +
                                          "\n"
                                          "listeners:\n"
@@ -620,12 +602,11 @@ TEST_CASE(
     "[program][signals]") {
   for (const int sig : {SIGTERM, SIGINT}) {
     INFO("signal " << strsignal(sig));
-    ScratchDir dir;
-    const std::string echo = dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
-    const std::uint16_t port = free_port();
-    ConfigBuilder cfg;
-    cfg.top("shutdown_timeout_ms: 1000").plugin("echo", echo).listener("e", loopback(port), "echo");
-    auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+    ListenerOptions options;
+    options.top = {"shutdown_timeout_ms: 1000"};
+    OneListener echo(kPluginDir + "/echo.so", options);
+    const std::uint16_t port = echo.port;
+    RunningProgram* server = echo.server.get();
 
     Client open_connection(port);
     REQUIRE(open_connection.connected());
@@ -695,17 +676,9 @@ TEST_CASE("a plugin whose init fails: exit 1, reported at the plugin's config",
                                      "  - name: picky\n"
                                      "    path: plugins/init_fails.so\n"
                                      "    config: { answer: 42 }\n"
-                                     "listeners:\n"
-                                     "  - name: e\n"
-                                     "    address: " +
-                                         loopback(port) +
-                                         "\n"
-                                         "    plugin: echo\n"
-                                         "  - name: p\n"
-                                         "    address: " +
-                                         loopback(free_port()) +
-                                         "\n"
-                                         "    plugin: picky\n");
+                                     "listeners:\n" +
+                                         listener_entry("e", loopback(port), "echo") +
+                                         listener_entry("p", loopback(free_port()), "picky"));
   const RunResult r = run_chronos(dir, {"-c", file});
   INFO(r.err);
   CHECK(r.exit_code == 1);
@@ -728,12 +701,8 @@ TEST_CASE("http's init refuses a body that is not a string: exit 1 at its config
                                      "    path: plugins/http.so\n"
                                      "    config:\n"
                                      "      body: [1, 2]\n"
-                                     "listeners:\n"
-                                     "  - name: h\n"
-                                     "    address: " +
-                                         loopback(free_port()) +
-                                         "\n"
-                                         "    plugin: http\n");
+                                     "listeners:\n" +
+                                         listener_entry("h", loopback(free_port()), "http"));
   const RunResult r = run_chronos(dir, {"-c", file});
   INFO(r.err);
   CHECK(r.exit_code == 1);
@@ -765,31 +734,28 @@ TEST_CASE("a plugin writable by others is refused", "[program][signals]") {
 
 TEST_CASE("relative plugin paths resolve against the configuration file's folder",
           "[program][config]") {
-  ScratchDir dir;
-  dir.install_plugin(kPluginDir + "/echo.so", "A/p/echo.so");
-  const std::string elsewhere = dir.mkdir("B");
+  ProgramFixture f;
+  f.dir.install_plugin(kPluginDir + "/echo.so", "A/p/echo.so");
+  const std::string elsewhere = f.dir.mkdir("B");
   const std::uint16_t port = free_port();
   ConfigBuilder cfg;
   cfg.plugin("echo", "p/echo.so").listener("e", loopback(port), "echo");
-  const std::string file = dir.write("A/chronos.yaml", cfg.yaml());
+  const std::string file = f.dir.write("A/chronos.yaml", cfg.yaml());
 
   SECTION("absolute -c, started in another folder") {
-    auto server = serve(dir, file, elsewhere);
+    f.start_with({"-c", file}, elsewhere);
     Client client(port);
     REQUIRE(client.connected());
     CHECK(echo_roundtrip(client, "relative") == "relative");
   }
   SECTION("relative -c, from the folder above") {
-    auto p = std::make_unique<ChronosProcess>(dir, std::vector<std::string>{"-c", "A/chronos.yaml"},
-                                              dir.path());
-    INFO(p->log());
-    REQUIRE(p->wait_listening());
+    f.start_with({"-c", "A/chronos.yaml"}, f.dir.path());
     Client client(port);
     REQUIRE(client.connected());
     CHECK(echo_roundtrip(client, "relative") == "relative");
   }
   SECTION("-t from another folder") {
-    const RunResult r = run_chronos(dir, {"-t", "-c", file}, elsewhere);
+    const RunResult r = run_chronos(f.dir, {"-t", "-c", file}, elsewhere);
     INFO(r.err);
     CHECK(r.exit_code == 0);
   }
@@ -800,14 +766,14 @@ TEST_CASE("relative plugin paths resolve against the configuration file's folder
 
 TEST_CASE("idle_timeout_ms closes an idle connection; max_connections refuses beyond the limit",
           "[program][config]") {
-  ScratchDir dir;
-  const std::string echo = dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
+  ProgramFixture f;
+  const std::string echo = f.dir.install_plugin(kPluginDir + "/echo.so", "plugins/echo.so");
   const std::uint16_t idle_port = free_port(), limited_port = free_port();
   ConfigBuilder cfg;
   cfg.plugin("echo", echo)
       .listener("idle", loopback(idle_port), "echo", {"idle_timeout_ms: 200"})
       .listener("limited", loopback(limited_port), "echo", {"max_connections: 1"});
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  f.serve(cfg);
 
   Client idle(idle_port);
   REQUIRE(idle.connected());

@@ -6,18 +6,15 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstring>
 #include <memory>
-#include <mutex>
-#include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "support/chronos_process.hpp"
+#include "support/client_load.hpp"
+#include "support/program_fixture.hpp"
+#include "support/protocols.hpp"
 
 namespace {
 
@@ -29,35 +26,17 @@ const std::string kTestPluginDir = CHRONOS_TEST_PLUGIN_DIR;  // good.so, init_fa
 const std::string kEcho = kPluginDir + "/echo.so";
 const std::string kHttp = kPluginDir + "/http.so";
 
-const std::string kGet = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-
-std::unique_ptr<ChronosProcess> serve(const ScratchDir& dir, const std::string& config) {
-  auto p = std::make_unique<ChronosProcess>(dir, std::vector<std::string>{"-c", config});
-  INFO(p->log());
-  REQUIRE(p->wait_listening());
-  return p;
-}
-
 bool reload_done(const std::string& line) { return line.find(": done in ") != std::string::npos; }
 bool reload_refused(const std::string& line) {
   return line.find("still serving") != std::string::npos;
 }
 
-// Speaks echo (not HTTP) on `client`.
-bool echoes(Client& client, const std::string& text = "ping") {
-  return echo_roundtrip(client, text, 10s) == text;
-}
-
 }  // namespace
 
 TEST_CASE("reload: a plugin file replaced under an open connection", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/X.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x");
-  const std::string file = dir.write("chronos.yaml", cfg.yaml());
-  auto server = serve(dir, file);
+  OneListener x(kEcho);
+  const std::uint16_t port = x.port;
+  auto& server = x.server;
   INFO(server->log());
 
   Client a(port);
@@ -66,7 +45,7 @@ TEST_CASE("reload: a plugin file replaced under an open connection", "[reload]")
   CHECK(server->plugin_copies_mapped() == 1);
 
   // Deploy http.so at the same path the realistic way: a new file renamed over the old one.
-  dir.install_plugin(kHttp, "plugins/X.so");
+  x.install(kHttp);
   const std::string line = server->reload();
   INFO(server->log());
   REQUIRE(reload_done(line));
@@ -92,7 +71,7 @@ TEST_CASE("reload: a plugin file replaced under an open connection", "[reload]")
   CHECK(http_get(b).body == "hello\n");
 
   // And back again: the file replaced by echo.so once more.
-  dir.install_plugin(kEcho, "plugins/X.so");
+  x.install(kEcho);
   REQUIRE(reload_done(server->reload()));
   Client c(port);
   REQUIRE(c.connected());
@@ -104,12 +83,10 @@ TEST_CASE("reload: a plugin file replaced under an open connection", "[reload]")
 }
 
 TEST_CASE("reload: a plugin file rewritten in place (same inode) is loaded afresh", "[reload]") {
-  ScratchDir dir;
-  const std::string path = dir.install_plugin(kEcho, "plugins/X.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x");
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  OneListener x(kEcho);
+  const std::string path = x.dir / x.options.path;
+  const std::uint16_t port = x.port;
+  auto& server = x.server;
   INFO(server->log());
 
   Client a(port);
@@ -126,13 +103,11 @@ TEST_CASE("reload: a plugin file rewritten in place (same inode) is loaded afres
 }
 
 TEST_CASE("reload: an invalid configuration is logged and changes nothing", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/echo.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("echo", "plugins/echo.so").listener("main", loopback(port), "echo");
-  const std::string file = dir.write("chronos.yaml", cfg.yaml());
-  auto server = serve(dir, file);
+  OneListener x(kEcho, shipped_plugin("echo"));
+  const ScratchDir& dir = x.dir;
+  const std::uint16_t port = x.port;
+  const std::string& file = x.file;
+  auto& server = x.server;
 
   Client old_connection(port);
   REQUIRE(old_connection.connected());
@@ -144,13 +119,8 @@ TEST_CASE("reload: an invalid configuration is logged and changes nothing", "[re
               "plugins:\n"
               "  - name: echo\n"
               "    path: plugins/echo.so\n"
-              "listeners:\n"
-              "  - name: main\n"
-              "    address: " +
-                  loopback(port) +
-                  "\n"
-                  "    plugin: ecoh\n"
-                  "    idle_timout_ms: 5\n");
+              "listeners:\n" +
+                  listener_entry("main", loopback(port), "ecoh") + "    idle_timout_ms: 5\n");
     const std::string line = server->reload();
     INFO(server->log());
     REQUIRE(reload_refused(line));
@@ -169,7 +139,7 @@ TEST_CASE("reload: an invalid configuration is logged and changes nothing", "[re
   SECTION("a plugin file that is missing") {
     ConfigBuilder broken;
     broken.plugin("echo", "plugins/missing.so").listener("main", loopback(port), "echo");
-    dir.write("chronos.yaml", broken.yaml());
+    x.write(broken);
     const std::string line = server->reload();
     INFO(server->log());
     REQUIRE(reload_refused(line));
@@ -191,22 +161,22 @@ TEST_CASE("reload: an invalid configuration is logged and changes nothing", "[re
   CHECK(echoes(new_connection, "new connection"));
 
   // Fixing the file makes the next reload succeed.
-  dir.write("chronos.yaml", cfg.yaml());
+  x.write(x.config());
   CHECK(reload_done(server->reload()));
   CHECK(echoes(old_connection, "still"));
 }
 
 TEST_CASE("reload: listeners added, removed and rebound", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/echo.so");
-  const std::uint16_t kept = free_port(), added = free_port(), moved = free_port();
+  ListenerOptions options = shipped_plugin("echo");
+  options.listener = "kept";
+  OneListener x(kEcho, options);
+  const std::uint16_t kept = x.port, added = free_port(), moved = free_port();
   auto config = [&](bool with_added, bool use_moved) {
-    ConfigBuilder cfg;
-    cfg.plugin("echo", "plugins/echo.so").listener("kept", loopback(kept), "echo");
+    ConfigBuilder cfg = x.config();
     if (with_added) cfg.listener("extra", loopback(use_moved ? moved : added), "echo");
-    return dir.write("chronos.yaml", cfg.yaml());
+    return x.write(cfg);
   };
-  auto server = serve(dir, config(false, false));
+  auto& server = x.server;
   INFO(server->log());
   REQUIRE(connect_fails(added));
   Client on_kept(kept);
@@ -253,23 +223,21 @@ TEST_CASE("reload: listeners added, removed and rebound", "[reload]") {
 }
 
 TEST_CASE("reload: a plugin whose init fails keeps the old version serving", "[reload]") {
-  ScratchDir dir;
+  ProgramFixture f;
+  const ScratchDir& dir = f.dir;
   SECTION("the plugin file replaced by one whose init fails") {
     dir.install_plugin(kEcho, "plugins/X.so");
     const std::uint16_t port = free_port();
-    const std::string file = dir.write("chronos.yaml",
-                                       "workers: 2\n"
-                                       "plugins:\n"
-                                       "  - name: x\n"
-                                       "    path: plugins/X.so\n"
-                                       "    config: {}\n"
-                                       "listeners:\n"
-                                       "  - name: main\n"
-                                       "    address: " +
-                                           loopback(port) +
-                                           "\n"
-                                           "    plugin: x\n");
-    auto server = serve(dir, file);
+    const std::string file = f.write(
+        "workers: 2\n"
+        "plugins:\n"
+        "  - name: x\n"
+        "    path: plugins/X.so\n"
+        "    config: {}\n"
+        "listeners:\n" +
+        listener_entry("main", loopback(port), "x"));
+    f.start();
+    auto& server = f.server;
     Client old_connection(port);
     REQUIRE(old_connection.connected());
     REQUIRE(echoes(old_connection));
@@ -292,24 +260,18 @@ TEST_CASE("reload: a plugin whose init fails keeps the old version serving", "[r
     dir.install_plugin(kHttp, "plugins/http.so");
     const std::uint16_t port = free_port();
     auto config = [&](const std::string& body) {
-      return dir.write("chronos.yaml",
-                       "workers: 2\n"
-                       "plugins:\n"
-                       "  - name: http\n"
-                       "    path: plugins/http.so\n"
-                       "    config:\n"
-                       "      body: " +
-                           body +
-                           "\n"
-                           "listeners:\n"
-                           "  - name: main\n"
-                           "    address: " +
-                           loopback(port) +
-                           "\n"
-                           "    plugin: http\n");
+      return f.write(
+          "workers: 2\n"
+          "plugins:\n"
+          "  - name: http\n"
+          "    path: plugins/http.so\n"
+          "    config:\n"
+          "      body: " +
+          body + "\nlisteners:\n" + listener_entry("main", loopback(port), "http"));
     };
     const std::string file = config("\"old body\"");
-    auto server = serve(dir, file);
+    f.start();
+    auto& server = f.server;
     Client old_connection(port);
     REQUIRE(old_connection.connected());
     REQUIRE(http_get(old_connection).body == "old body");
@@ -327,16 +289,14 @@ TEST_CASE("reload: a plugin whose init fails keeps the old version serving", "[r
 }
 
 TEST_CASE("reload: a changed http body reaches new connections only", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kHttp, "plugins/http.so");
-  const std::uint16_t port = free_port();
-  auto config = [&](const std::string& body) {
-    ConfigBuilder cfg;
-    cfg.plugin("http", "plugins/http.so", "{ body: \"" + body + "\" }")
-        .listener("web", loopback(port), "http", {"execution: inline"});
-    return dir.write("chronos.yaml", cfg.yaml());
-  };
-  auto server = serve(dir, config("first"));
+  ListenerOptions options = shipped_plugin("http");
+  options.listener = "web";
+  options.extra = {"execution: inline"};
+  options.plugin_config = "{ body: \"first\" }";
+  OneListener x(kHttp, options);
+  const std::uint16_t port = x.port;
+  auto config = [&](const std::string& body) { x.write(x.config("{ body: \"" + body + "\" }")); };
+  auto& server = x.server;
   INFO(server->log());
 
   Client kept_alive(port);
@@ -365,19 +325,14 @@ TEST_CASE("reload: a changed http body reaches new connections only", "[reload]"
 }
 
 TEST_CASE("reload: settings that need a restart are logged and left as they run", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/echo.so");
-  const std::uint16_t port = free_port();
-  auto config = [&](const std::string& workers) {
-    ConfigBuilder cfg;
-    cfg.top("workers: " + workers)
-        .plugin("echo", "plugins/echo.so")
-        .listener("main", loopback(port), "echo");
-    return dir.write("chronos.yaml", cfg.yaml());
-  };
-  auto server = serve(dir, config("2"));
+  ListenerOptions options = shipped_plugin("echo");
+  options.top = {"workers: 2"};
+  OneListener x(kEcho, options);
+  const std::uint16_t port = x.port;
+  auto& server = x.server;
   const std::size_t threads = server->thread_count();
-  config("3");
+  x.options.top = {"workers: 3"};
+  x.write(x.config());
   const std::string line = server->reload();
   INFO(server->log());
   REQUIRE(reload_done(line));
@@ -390,15 +345,14 @@ TEST_CASE("reload: settings that need a restart are logged and left as they run"
 }
 
 TEST_CASE("reload: 100 reloads grow neither fds, threads nor mapped plugin copies", "[reload]") {
-  ScratchDir dir;
   // Two different plugin files, alternately renamed over the same path: every reload really
   // loads a new version and retires the previous one.
   const std::string versions[2] = {kEcho, kTestPluginDir + "/good.so"};
-  dir.install_plugin(versions[0], "plugins/X.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x", {"execution: pool"});
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  ListenerOptions options;
+  options.extra = {"execution: pool"};
+  OneListener x(versions[0], options);
+  const std::uint16_t port = x.port;
+  auto& server = x.server;
 
   // One connection stays open throughout, on the very first version.
   Client long_lived(port);
@@ -409,7 +363,7 @@ TEST_CASE("reload: 100 reloads grow neither fds, threads nor mapped plugin copie
   constexpr int kReloads = 100, kWarmUp = 5;
   for (int i = 1; i <= kReloads; ++i) {
     INFO("reload " << i);
-    dir.install_plugin(versions[i % 2], "plugins/X.so");
+    x.install(versions[i % 2]);
     const std::string line = server->reload();
     INFO(server->log().substr(std::max<std::size_t>(server->log().size(), 4000) - 4000));
     REQUIRE(reload_done(line));
@@ -448,25 +402,20 @@ TEST_CASE("reload: 100 reloads grow neither fds, threads nor mapped plugin copie
 
 TEST_CASE("chronos -s reload and -s stop find the running instance by its configuration",
           "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/X.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x");
-  const std::string file = dir.write("chronos.yaml", cfg.yaml());
-  auto server = serve(dir, file);
+  OneListener x(kEcho);
+  const ScratchDir& dir = x.dir;
+  const std::uint16_t port = x.port;
+  const std::string& file = x.file;
+  auto& server = x.server;
 
   // Another instance on another configuration must not be touched.
-  ScratchDir other_dir;
-  other_dir.install_plugin(kEcho, "plugins/X.so");
-  ConfigBuilder other_cfg;
-  other_cfg.plugin("x", "plugins/X.so").listener("main", loopback(free_port()), "x");
-  auto other = serve(other_dir, other_dir.write("chronos.yaml", other_cfg.yaml()));
+  OneListener another(kEcho);
+  auto& other = another.server;
 
   Client a(port);
   REQUIRE(a.connected());
   REQUIRE(echoes(a));
-  dir.install_plugin(kHttp, "plugins/X.so");
+  x.install(kHttp);
 
   // `-s reload`, given the configuration by a relative path from another folder.
   const std::string sub = dir.mkdir("sub");
@@ -501,14 +450,15 @@ TEST_CASE("chronos -s reload and -s stop find the running instance by its config
 
 TEST_CASE("reload: drain_timeout_ms closes old-version connections; 0 leaves them open",
           "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/X.so");
+  ProgramFixture f;
+  f.dir.install_plugin(kEcho, "plugins/X.so");
   const std::uint16_t drained_port = free_port(), patient_port = free_port();
   ConfigBuilder cfg;
   cfg.plugin("x", "plugins/X.so")
       .listener("drained", loopback(drained_port), "x", {"drain_timeout_ms: 300"})
       .listener("patient", loopback(patient_port), "x");  // drain_timeout_ms: 0, the default
-  auto server = serve(dir, dir.write("chronos.yaml", cfg.yaml()));
+  f.serve(cfg);
+  auto& server = f.server;
   INFO(server->log());
 
   Client drained(drained_port), patient(patient_port);
@@ -517,7 +467,7 @@ TEST_CASE("reload: drain_timeout_ms closes old-version connections; 0 leaves the
   REQUIRE(echoes(drained));
   REQUIRE(echoes(patient));
 
-  dir.install_plugin(kHttp, "plugins/X.so");
+  f.dir.install_plugin(kHttp, "plugins/X.so");
   const auto reloaded_at = std::chrono::steady_clock::now();
   REQUIRE(reload_done(server->reload()));
   // The idle old-version connection is closed by the server, after about 300 ms.
@@ -535,26 +485,19 @@ TEST_CASE("reload: drain_timeout_ms closes old-version connections; 0 leaves the
 }
 
 TEST_CASE("reload: a new listener that cannot bind fails the whole reload", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/X.so");
-  const std::uint16_t port = free_port();
+  OneListener x(kEcho);
+  const std::uint16_t port = x.port;
+  const std::string& file = x.file;
+  auto& server = x.server;
   auto held = std::make_unique<HeldPort>();
   const std::uint16_t taken = held->port();
-  auto config = [&](bool with_second) {
-    ConfigBuilder cfg;
-    cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x");
-    if (with_second) cfg.listener("second", loopback(taken), "x");
-    return dir.write("chronos.yaml", cfg.yaml());
-  };
-  const std::string file = config(false);
-  auto server = serve(dir, file);
   Client a(port);
   REQUIRE(a.connected());
   REQUIRE(echoes(a));
 
   // A new plugin version and a listener on a port someone else holds: all or nothing.
-  dir.install_plugin(kHttp, "plugins/X.so");
-  config(true);
+  x.install(kHttp);
+  x.write(x.config().listener("second", loopback(taken), "x"));
   const std::string line = server->reload();
   INFO(server->log());
   REQUIRE(reload_refused(line));
@@ -577,96 +520,68 @@ TEST_CASE("reload: a new listener that cannot bind fails the whole reload", "[re
 }
 
 TEST_CASE("reload under load: no failed request, no connection error", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kHttp, "plugins/http.so");
+  ProgramFixture f;
+  f.dir.install_plugin(kHttp, "plugins/http.so");
   const std::uint16_t pool_port = free_port(), inline_port = free_port();
   auto config = [&](const std::string& body) {
     ConfigBuilder cfg;
     cfg.plugin("http", "plugins/http.so", "{ body: \"" + body + "\" }")
         .listener("pool", loopback(pool_port), "http", {"execution: pool"})
         .listener("inline", loopback(inline_port), "http", {"execution: inline"});
-    return dir.write("chronos.yaml", cfg.yaml());
+    return cfg;
   };
-  auto server = serve(dir, config("A"));
+  f.serve(config("A"));
 
   // Clients: connect, a few keep-alive requests (one of them pipelined in pairs), close; again.
   // Every response must be a 200 with the body of the version the connection started with.
-  std::atomic<std::uint64_t> good{0};
-  std::mutex mutex;
-  std::vector<std::string> failures;
-  auto client_loop = [&](std::stop_token stop, std::uint16_t port) {
-    auto fail = [&](std::string what) {
-      std::lock_guard lock(mutex);
-      if (failures.size() < 20) failures.push_back(std::move(what));
-    };
-    while (!stop.stop_requested()) {
-      Client c(port);
-      if (!c.connected()) {
-        fail("connect to " + std::to_string(port) + ": " + std::strerror(errno));
-        continue;
-      }
-      HttpReader reader(c);
-      std::string first_body;
-      for (int k = 0; k < 4; ++k) {
-        if (!c.send_all(k == 3 ? kGet + kGet : kGet)) {
-          fail("send failed");
-          break;
-        }
-        for (int n = 0; n < (k == 3 ? 2 : 1); ++n) {
-          const HttpResponse r = reader.next();
-          if (!r.complete || r.status != 200) {
-            fail("bad response on port " + std::to_string(port) + ": " + r.head);
-            break;
-          }
-          if (first_body.empty()) first_body = r.body;
-          if (r.body != first_body)
-            fail("body changed within a connection: " + first_body + " -> " + r.body);
-          good.fetch_add(1);
-        }
+  ClientLoad load({pool_port, pool_port, inline_port}, [](Client& c, std::uint16_t port,
+                                                          ClientLoad::Tally& tally) {
+    HttpReader reader(c);
+    std::string first_body;
+    for (int k = 0; k < 4; ++k) {
+      if (!c.send_all(k == 3 ? kGet + kGet : kGet)) return tally.fail("send failed");
+      for (int n = 0; n < (k == 3 ? 2 : 1); ++n) {
+        const HttpResponse r = reader.next();
+        if (!r.complete || r.status != 200)
+          return tally.fail("bad response on port " + std::to_string(port) + ": " + r.head);
+        if (first_body.empty()) first_body = r.body;
+        if (r.body != first_body)
+          tally.fail("body changed within a connection: " + first_body + " -> " + r.body);
+        tally.good();
       }
     }
-  };
-  std::vector<std::jthread> clients;
-  for (const std::uint16_t port : {pool_port, pool_port, inline_port})
-    clients.emplace_back(client_loop, port);
+  });
 
   for (int i = 1; i <= 20; ++i) {
     INFO("reload " << i);
-    if (i % 2 == 0) dir.install_plugin(kHttp, "plugins/http.so");  // a new version of the file
-    config(i % 2 ? "B" : "A");
-    const std::uint64_t before = good.load();
-    REQUIRE(reload_done(server->reload()));
-    REQUIRE(wait_until([&] { return good.load() >= before + 30; }, 10s));
+    if (i % 2 == 0) f.dir.install_plugin(kHttp, "plugins/http.so");  // a new version of the file
+    f.write(config(i % 2 ? "B" : "A"));
+    REQUIRE(reload_done(f.server->reload()));
+    REQUIRE(load.wait_for_more(30));
   }
-  for (auto& t : clients) t.request_stop();
-  clients.clear();  // joins
-  std::lock_guard lock(mutex);
-  INFO(good.load() << " good responses");
-  for (const auto& f : failures) UNSCOPED_INFO(f);
+  const std::vector<std::string> failures = load.stop();
+  INFO(load.good() << " good responses");
+  for (const auto& failure : failures) UNSCOPED_INFO(failure);
   CHECK(failures.empty());
-  CHECK(good.load() > 600);
+  CHECK(load.good() > 600);
 }
 
 TEST_CASE("a restart serves the plugin files as they are on disk then", "[reload]") {
-  ScratchDir dir;
-  dir.install_plugin(kEcho, "plugins/X.so");
-  const std::uint16_t port = free_port();
-  ConfigBuilder cfg;
-  cfg.plugin("x", "plugins/X.so").listener("main", loopback(port), "x");
-  const std::string file = dir.write("chronos.yaml", cfg.yaml());
+  OneListener x(kEcho);
+  const std::uint16_t port = x.port;
   {
-    auto server = serve(dir, file);
+    auto& server = x.server;
     Client a(port);
     REQUIRE(a.connected());
     REQUIRE(echoes(a));
-    dir.install_plugin(kHttp, "plugins/X.so");  // replaced, but no SIGHUP
+    x.install(kHttp);  // replaced, but no SIGHUP
     Client b(port);
     REQUIRE(b.connected());
     CHECK(echoes(b, "not reloaded yet"));
     server->signal(SIGTERM);
     REQUIRE(server->wait_exit() == 0);
   }
-  auto server = serve(dir, file);
+  x.start();
   Client c(port);
   REQUIRE(c.connected());
   CHECK(http_get(c).status == 200);
@@ -681,7 +596,7 @@ TEST_CASE("chronos -s leaves an instance alone that is still starting", "[reload
   const std::uint16_t port = free_port();
   const std::string fifo = dir / "chronos.yaml";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  ChronosProcess starting(dir, {"-c", fifo});
+  RunningProgram starting(dir, {"-c", fifo});
   const std::string binary = std::filesystem::canonical(CHRONOS_BINARY).string();
   const std::string exe = "/proc/" + std::to_string(starting.pid()) + "/exe";
   REQUIRE(wait_until([&] {

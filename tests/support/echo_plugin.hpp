@@ -26,10 +26,13 @@ struct EchoConnState {
   std::atomic<int> busy{0};
 };
 
-inline const chronos_host_api*& echo_api() {
-  static const chronos_host_api* api = nullptr;  // the host table is the same for all runtimes
+// The host table, the same for every runtime: stored by each instance's init (on the thread that
+// starts it, the reactor's in a reload) while workers of other instances read it, so atomic.
+inline std::atomic<const chronos_host_api*>& echo_host_table() {
+  static std::atomic<const chronos_host_api*> api{nullptr};
   return api;
 }
+inline const chronos_host_api* echo_api() { return echo_host_table().load(); }
 
 // The descriptor; `init`'s config text is ignored, the instance is the EchoStats* passed as
 // the instance pointer through `echo_config(stats)`.
@@ -42,7 +45,7 @@ inline const chronos_plugin* echo_plugin() {
       "1.0",
       [](chronos_host*, const chronos_host_api* api, const char* config, size_t, void** instance,
          char*, size_t) -> int {
-        echo_api() = api;
+        echo_host_table().store(api);
         // The config text is the decimal address of an EchoStats (tests only).
         *instance = reinterpret_cast<void*>(std::strtoull(config, nullptr, 10));
         return 0;

@@ -1,5 +1,6 @@
 // RunningRuntime: a chronos::Runtime serving the test echo plugin on its own thread, stopped
-// and joined when the test is done.
+// and joined when the test is done. Its reconfigure() runs Runtime::reconfigure on the reactor
+// thread, where the library wants it called.
 #pragma once
 
 #include <thread>
@@ -7,6 +8,7 @@
 
 #include "chronos/Runtime.hpp"
 #include "echo_plugin.hpp"
+#include "reactor_calls.hpp"
 
 namespace chronos::test {
 
@@ -19,11 +21,22 @@ inline ListenerConfig echo_listener(std::string name = "echo",
   return l;
 }
 
+// The test echo plugin under `name`, its instance counting into `stats`. Two specs for the same
+// `stats` are equal: reconfigure keeps the running instance.
+inline PluginSpec echo_spec(std::string name, EchoStats& stats) {
+  PluginSpec spec;
+  spec.name = std::move(name);
+  spec.plugin = echo_plugin();
+  spec.config = echo_config(stats);
+  return spec;
+}
+
 class RunningRuntime {
  public:
   explicit RunningRuntime(RuntimeConfig config) : runtime_(std::move(config)) {
     runtime_.add_plugin("echo", echo_plugin(), echo_config(echo));
     runtime_.add_plugin("other-echo", echo_plugin(), echo_config(other_echo));
+    calls_.attach(runtime_);
     runtime_.bind();
     thread_ = std::thread([this] {
       reactor_thread = std::this_thread::get_id();
@@ -41,11 +54,24 @@ class RunningRuntime {
   Runtime& runtime() { return runtime_; }
   RuntimeStats stats() const { return runtime_.stats(); }
 
+  // The two plugins as the constructor started them: passed to reconfigure, they are kept.
+  std::vector<PluginSpec> plugins() {
+    return {echo_spec("echo", echo), echo_spec("other-echo", other_echo)};
+  }
+  // Runtime::reconfigure on the reactor thread; rethrows its RuntimeError.
+  ReconfigureReport reconfigure(std::vector<ListenerConfig> listeners,
+                                std::vector<PluginSpec> plugins) {
+    return calls_.call([this, l = std::move(listeners), p = std::move(plugins)]() mutable {
+      return runtime_.reconfigure(std::move(l), std::move(p));
+    });
+  }
+
   EchoStats echo;        // plugin "echo"; declared before runtime_: outlives it
   EchoStats other_echo;  // plugin "other-echo": a second instance that can behave differently
   std::atomic<std::thread::id> reactor_thread{};
 
  private:
+  ReactorCalls calls_;  // before runtime_: the runtime watches its eventfd until it is gone
   Runtime runtime_;
   std::thread thread_;
 };

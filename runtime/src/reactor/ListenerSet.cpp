@@ -1,5 +1,7 @@
 #include "reactor/ListenerSet.hpp"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <system_error>
@@ -21,23 +23,47 @@ RuntimeError listener_error(const ListenerConfig& config, const std::string& wha
                       "listener " + config.name + ": " + what);
 }
 
+// Port 0: the kernel picked the port for that one listener; no other asked for it.
+bool any_port(const std::string& address) {
+  const auto parsed = parse_address(address);
+  if (!parsed) return false;
+  const sockaddr_storage& ss = parsed->storage;
+  return ss.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(ss).sin6_port == 0
+                                  : reinterpret_cast<const sockaddr_in&>(ss).sin_port == 0;
+}
+
 }  // namespace
+
+std::vector<ListenerState*> ListenerSet::match_sockets(
+    const std::vector<ListenerConfig>& configs) const {
+  std::vector<ListenerState*> reused(configs.size(), nullptr);
+  const auto take = [&](std::size_t i, bool same_name) {
+    for (const auto& old : listeners_) {
+      const bool free = std::find(reused.begin(), reused.end(), old.get()) == reused.end();
+      if (old->fd && free && old->config.address == configs[i].address &&
+          (!same_name || old->config.name == configs[i].name)) {
+        reused[i] = old.get();
+        return;
+      }
+    }
+  };
+  for (std::size_t i = 0; i < configs.size(); ++i) take(i, true);
+  for (std::size_t i = 0; i < configs.size(); ++i)
+    if (!reused[i] && !any_port(configs[i].address)) take(i, false);
+  return reused;
+}
 
 ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& configs,
                                        const PluginLookup& lookup, Watchers& watchers,
                                        const OnAcceptable& on_acceptable) const {
   Plan plan;
-  plan.reused.assign(configs.size(), nullptr);
+  plan.reused = match_sockets(configs);
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const ListenerConfig& config = configs[i];
     auto listener = std::make_shared<ListenerState>();
     listener->config = config;
     listener->plugin = lookup(config.plugin);
     if (!listener->plugin) throw listener_error(config, "no plugin named " + config.plugin);
-    for (const auto& old : listeners_)
-      if (old->config.address == config.address && old->fd &&
-          std::find(plan.reused.begin(), plan.reused.end(), old.get()) == plan.reused.end())
-        plan.reused[i] = old.get();
     if (!plan.reused[i]) {
       try {
         listener->fd = listen_on(config.address);

@@ -1,8 +1,9 @@
 // ListenerSet: the listeners as configured now, and the two-phase change a reload makes to them.
 //
 // A reload that changes a listener builds a new ListenerState, moving the socket (and its
-// watcher registration) over when the address is unchanged, so no connection attempt is lost;
-// connections keep the state they were accepted under alive until they close.
+// watcher registration) over when the address is unchanged (see match_sockets), so no
+// connection attempt is lost; connections keep the state they were accepted under alive until
+// they close.
 //
 // Reactor thread only (or before run()).
 #pragma once
@@ -67,6 +68,12 @@ class ListenerSet {
   void close_all() noexcept;
 
  private:
+  // Which old socket each new listener takes over (null: it binds its own). The same name and
+  // address first; then, for a fixed port, the same address under another name: a renamed
+  // listener, whose address could not be bound afresh while the old socket holds it. A port-0
+  // socket never goes to another name: its port was the kernel's pick for that listener.
+  std::vector<ListenerState*> match_sockets(const std::vector<ListenerConfig>& configs) const;
+
   Listeners listeners_;
 };
 
