@@ -33,6 +33,26 @@ void log_errors(const std::vector<ConfigError>& errors) {
   for (const ConfigError& e : errors) spdlog::error("{}", to_string(e));
 }
 
+// Signals arrive through a signalfd on the reactor: nothing runs in a signal handler. They are
+// blocked before any thread starts, so every thread inherits the mask.
+Fd open_signal_fd() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // sockets use MSG_NOSIGNAL; this covers plugins' own writes
+  return Fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+// A handler that never returns must not keep a stopping server alive: after
+// shutdown_timeout_ms the runtime has named the stuck handlers, and the process exits without
+// joining the threads that run them (their plugins' shutdown is not called).
+void exit_when_stuck(std::size_t busy) {
+  spdlog::error("stop: exiting with {} handler(s) still running after shutdown_timeout_ms", busy);
+  spdlog::default_logger()->flush();
+  std::_Exit(kExitFailure);
+}
+
 std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_by_name(
     const std::vector<PluginSpec>& specs) {
   std::map<std::string, std::shared_ptr<LoadedPlugin>> out;
@@ -146,14 +166,7 @@ int ServerProgram::serve() {
   Config& config = *result.config;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
-  // Signals arrive through a signalfd on the reactor: nothing runs in a signal handler. They are
-  // blocked before any thread starts, so every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);  // sockets use MSG_NOSIGNAL; this covers plugins' own writes
-  Fd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+  Fd signal_fd = open_signal_fd();
   if (!signal_fd) {
     std::fprintf(stderr, "chronos: signalfd: %s\n", std::strerror(errno));
     return kExitFailure;
@@ -170,14 +183,7 @@ int ServerProgram::serve() {
     return kExitBadConfig;
   }
   std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded = loaded_by_name(plugins);
-  // A handler that never returns must not keep a stopping server alive: after
-  // shutdown_timeout_ms the runtime has named the stuck handlers, and the process exits without
-  // joining the threads that run them (their plugins' shutdown is not called).
-  config.runtime.on_stuck_stop = [](std::size_t busy) {
-    spdlog::error("stop: exiting with {} handler(s) still running after shutdown_timeout_ms", busy);
-    spdlog::default_logger()->flush();
-    std::_Exit(kExitFailure);
-  };
+  config.runtime.on_stuck_stop = exit_when_stuck;
   try {
     runtime_ = std::make_unique<Runtime>(config.runtime);
     runtime_->reconfigure(config.runtime.listeners, std::move(plugins));
