@@ -250,7 +250,7 @@ TEST_CASE("unknown keys get a suggestion or the list of known keys", "[config]")
         std::vector<std::string>{"c.yaml:1:1: unknown key 'listners'; did you mean 'listeners'?"});
   CHECK(errors_of("colour: red\n") ==
         std::vector<std::string>{"c.yaml:1:1: unknown key 'colour' (expected one of: workers, "
-                                 "queue_capacity, shutdown_timeout_ms, log, plugins, listeners)"});
+                                 "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, log, plugins, listeners)"});
   CHECK(errors_of("log: {levl: info}\n") ==
         std::vector<std::string>{"c.yaml:1:7: unknown log key 'levl'; did you mean 'level'?"});
   CHECK(errors_of("plugins:\n  - name: p\n    paht: p.so\n") ==

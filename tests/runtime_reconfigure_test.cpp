@@ -5,6 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -53,7 +57,85 @@ const chronos_plugin* failing_plugin() {
   return &plugin;
 }
 
+// An echo descriptor whose init waits until the test releases it: a plugin slow to start.
+std::atomic<int> g_inits_waiting{0};
+std::atomic<bool> g_release_inits{false};
+const chronos_plugin* slow_init_plugin() {
+  static chronos_plugin plugin = [] {
+    chronos_plugin p = *echo_plugin();
+    p.init = [](chronos_host* host, const chronos_host_api* api, const char* config, size_t len,
+                void** instance, char* error, size_t error_size) -> int {
+      g_inits_waiting.fetch_add(1);
+      wait_until([] { return g_release_inits.load(); }, std::chrono::seconds(30));
+      return echo_plugin()->init(host, api, config, len, instance, error, error_size);
+    };
+    return p;
+  }();
+  return &plugin;
+}
+
 }  // namespace
+
+TEST_CASE("prepare_reconfigure runs a slow init off the reactor; commit swaps it in",
+          "[reconfigure]") {
+  EchoStats fresh;  // outlives the runtime, which serves with it
+  RunningRuntime rt(small_config());
+  const std::uint16_t port = rt.port("echo");
+  Client open(port);
+  REQUIRE(echoes(open, "before"));
+  std::vector<PluginSpec> plugins = rt.plugins();
+  plugins[0] = {"echo", slow_init_plugin(), echo_config(fresh), {}};
+
+  std::optional<ReconfigurePlan> plan;
+  std::thread preparer(
+      [&] { plan = rt.runtime().prepare_reconfigure({echo_listener("echo")}, plugins); });
+  REQUIRE(wait_until([] { return g_inits_waiting.load() == 1; }));
+  for (int i = 0; i < 50; ++i) REQUIRE(echoes(open, "while init waits"));  // the reactor serves
+  CHECK(echoes_on(port, "a new connection while init waits"));
+  g_release_inits = true;
+  preparer.join();
+  REQUIRE(plan.has_value());
+  CHECK(fresh.opened == 0);  // prepared, not yet live
+
+  auto committed = std::make_shared<std::promise<ReconfigureReport>>();
+  std::future<ReconfigureReport> report_future = committed->get_future();
+  rt.runtime().post([&, committed] {
+    committed->set_value(rt.runtime().commit_reconfigure(std::move(*plan)));
+  });
+  REQUIRE(report_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  const ReconfigureReport report = report_future.get();
+  CHECK(has(report.started, "echo"));
+  CHECK(has(report.retired, "echo"));
+  CHECK(has(report.kept, "other-echo"));
+  CHECK(echoes_on(port, "after the commit"));
+  CHECK(fresh.opened == 1);
+  CHECK(echoes(open, "the open connection keeps its instance"));
+}
+
+TEST_CASE("post runs tasks on the reactor thread, each poster's in its order", "[reconfigure]") {
+  RunningRuntime rt(small_config());
+  constexpr int kPerThread = 2000;
+  std::vector<int> seen[2];  // written on the reactor thread only
+  std::atomic<int> ran{0};
+  std::atomic<int> elsewhere{0};
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 2; ++t)
+    posters.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        rt.runtime().post([&, t, i] {
+          if (std::this_thread::get_id() != rt.reactor_thread.load()) elsewhere.fetch_add(1);
+          seen[t].push_back(i);
+          ran.fetch_add(1, std::memory_order_release);  // publishes seen[] to the test thread
+        });
+    });
+  for (auto& p : posters) p.join();
+  REQUIRE(wait_until([&] { return ran.load(std::memory_order_acquire) == 2 * kPerThread; }));
+  CHECK(elsewhere.load() == 0);
+  for (const auto& order : seen) {
+    REQUIRE(order.size() == kPerThread);
+    CHECK(std::is_sorted(order.begin(), order.end()));
+  }
+}
 
 TEST_CASE("reconfigure: a listener added beside a kept one", "[reconfigure]") {
   RunningRuntime rt(small_config());

@@ -1,46 +1,34 @@
 // ReactorCalls: runs a function on a Runtime's reactor thread and waits for its result, the way an
-// embedder reaches what must run there (Runtime::reconfigure) from another thread: an eventfd the
-// runtime watches, a queue of calls, a future for each.
+// embedder reaches what must run there (Runtime::reconfigure) from another thread: through
+// Runtime::post, with a future for each call.
 //
-//   ReactorCalls calls;            // declared before the Runtime: the watch refers to it
-//   calls.attach(runtime);         // before run()
+//   ReactorCalls calls;
+//   calls.attach(runtime);
 //   ...
 //   const ReconfigureReport report = calls.call([&] { return runtime.reconfigure(l, p); });
 #pragma once
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
-#include "chronos/Fd.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos::test {
 
 class ReactorCalls {
  public:
-  ReactorCalls() : wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (!wake_) throw std::runtime_error("eventfd failed");
-  }
+  ReactorCalls() = default;
   ReactorCalls(const ReactorCalls&) = delete;
   ReactorCalls& operator=(const ReactorCalls&) = delete;
 
-  // Runtime::watch registrations last as long as the runtime: attach only to one this outlives.
-  void attach(Runtime& runtime) {
-    runtime.watch(wake_.get(), [this] { run_pending(); });
-  }
+  void attach(Runtime& runtime) { runtime_ = &runtime; }
 
   // Runs `fn` on the reactor thread; returns what it returned, or throws what it threw (a
   // RuntimeError as one, anything else as std::runtime_error). `fn` is moved into the queue, so
@@ -85,31 +73,11 @@ class ReactorCalls {
   }
 
   void post(std::function<void()> fn) {
-    {
-      std::lock_guard lock(mutex_);
-      pending_.push_back(std::move(fn));
-    }
-    const std::uint64_t one = 1;
-    if (::write(wake_.get(), &one, sizeof one) != sizeof one)
-      throw std::runtime_error("cannot wake the reactor");
+    if (!runtime_) throw std::logic_error("ReactorCalls: attach() it first");
+    runtime_->post(std::move(fn));
   }
 
-  // Edge-triggered: drain the counter first, then take every call queued by then.
-  void run_pending() {
-    std::uint64_t count = 0;
-    while (::read(wake_.get(), &count, sizeof count) > 0) {
-    }
-    std::vector<std::function<void()>> batch;
-    {
-      std::lock_guard lock(mutex_);
-      batch.swap(pending_);
-    }
-    for (auto& fn : batch) fn();
-  }
-
-  Fd wake_;
-  std::mutex mutex_;
-  std::vector<std::function<void()>> pending_;
+  Runtime* runtime_ = nullptr;
 };
 
 }  // namespace chronos::test

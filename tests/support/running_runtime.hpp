@@ -71,7 +71,7 @@ class RunningRuntime {
   std::atomic<std::thread::id> reactor_thread{};
 
  private:
-  ReactorCalls calls_;  // before runtime_: the runtime watches its eventfd until it is gone
+  ReactorCalls calls_;
   Runtime runtime_;
   std::thread thread_;
 };

@@ -56,6 +56,8 @@ struct Config {
   // workers 0 = `auto` (one per CPU). listeners[i].plugin is the name of a plugin below.
   RuntimeConfig runtime;
   std::string log_level = "info";  // trace | debug | info | warn | error
+  // How long a reload may take (reading, plugin loading, init) before it is abandoned.
+  std::uint32_t reload_timeout_ms = 30000;
   std::vector<PluginConfig> plugins;
   // Parallel to runtime.listeners: each listener's entry (its first key), and its `address:`
   // value, where bind failures belong.

@@ -100,6 +100,22 @@ struct ReconfigureReport {
                                      // last connection closes
 };
 
+// A reload's first phase, made by Runtime::prepare_reconfigure on any thread and handed to
+// commit_reconfigure on the reactor thread. Move-only; dropping one uncommitted shuts down the
+// plugin instances it started.
+class ReconfigurePlan {
+ public:
+  ReconfigurePlan();
+  ReconfigurePlan(ReconfigurePlan&&) noexcept;
+  ReconfigurePlan& operator=(ReconfigurePlan&&) noexcept;
+  ~ReconfigurePlan();
+
+ private:
+  friend class Runtime;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 class Runtime {
  public:
   explicit Runtime(RuntimeConfig config);
@@ -118,15 +134,31 @@ class Runtime {
   // ports of listeners bound to port 0. Throws RuntimeError (e.g. address in use).
   void bind();
 
-  // Live reload: makes `plugins` and `listeners` the running set. Call it from a watch()
-  // callback (the reactor thread) or before run(). New and changed plugins are started first,
-  // new addresses bound; if anything fails it throws RuntimeError and nothing changes.
-  // Unchanged listeners keep their sockets (no connection attempt is lost). New connections get
-  // the new plugins; open ones keep theirs until they close (or their listener's
-  // drain_timeout_ms passes); a replaced instance is shut down after its last connection.
-  // workers and queue_capacity cannot change without a restart.
+  // Live reload: makes `plugins` and `listeners` the running set, in two phases so that the slow
+  // part never pauses serving.
+  //
+  // prepare_reconfigure, on any thread (also while run() serves): starts the new and changed
+  // plugins (their init runs on the calling thread); a spec equal to a running instance keeps
+  // it. Throws RuntimeError if an init fails; nothing live changes. Plans are independent: of
+  // two committed, the later wins.
+  //
+  // commit_reconfigure, on the reactor thread (a watch() or post() callback) or before run():
+  // binds the new addresses and swaps the plan in. Throws RuntimeError (an address in use, a
+  // listener naming a plugin the plan lacks); then nothing changes and the plan's new instances
+  // are shut down. Unchanged listeners keep their sockets (no connection attempt is lost). New
+  // connections get the new plugins; open ones keep theirs until they close (or their
+  // listener's drain_timeout_ms passes); a replaced instance is shut down after its last
+  // connection. workers and queue_capacity cannot change without a restart.
+  ReconfigurePlan prepare_reconfigure(std::vector<ListenerConfig> listeners,
+                                      std::vector<PluginSpec> plugins);
+  ReconfigureReport commit_reconfigure(ReconfigurePlan plan);
+  // Both phases at once, where the caller is: on the reactor thread or before run().
   ReconfigureReport reconfigure(std::vector<ListenerConfig> listeners,
                                 std::vector<PluginSpec> plugins);
+
+  // Runs `task` on the reactor thread soon, after the tasks posted before it. Any thread. Tasks
+  // still queued when run() stops are dropped unrun (destroyed with the Runtime).
+  void post(std::function<void()> task);
 
   // Calls `on_readable` on the reactor thread whenever `fd` becomes readable; edge-triggered, so
   // drain it. For a signalfd, a control pipe, … Register before run().

@@ -59,6 +59,10 @@ constexpr Key<Config> kTop[] = {
      [](const Config& c) { return std::to_string(c.runtime.queue_capacity); }},
     {"shutdown_timeout_ms", kOptional, "5000",
      runtime_integer<0, kMaxTimeoutMs, &RuntimeConfig::shutdown_timeout_ms>},
+    {"reload_timeout_ms", kOptional, "30000",
+     [](ConfigParser& p, const Entry& e, Config& c) {
+       set_integer(p.reader(), e, 1, kMaxTimeoutMs, c.reload_timeout_ms);
+     }},
     {"log", kOptional, "{}", [](ConfigParser& p, const Entry& e, Config& c) { p.log(e, c); }},
     {"plugins", kOptional, "[]", [](ConfigParser& p, const Entry& e, Config&) { p.plugins(e); }},
     {"listeners", kOptional, "[]",

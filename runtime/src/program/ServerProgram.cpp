@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "LoadedPlugins.hpp"
 #include "chronos/Fd.hpp"
 
 namespace chronos {
@@ -24,14 +25,6 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitBadConfig = 1;
 constexpr int kExitFailure = 3;
-
-void print_errors(const std::vector<ConfigError>& errors) {
-  for (const ConfigError& e : errors) std::fprintf(stderr, "%s\n", to_string(e).c_str());
-}
-
-void log_errors(const std::vector<ConfigError>& errors) {
-  for (const ConfigError& e : errors) spdlog::error("{}", to_string(e));
-}
 
 // Signals arrive through a signalfd on the reactor: nothing runs in a signal handler. They are
 // blocked before any thread starts, so every thread inherits the mask.
@@ -53,58 +46,6 @@ void exit_when_stuck(std::size_t busy) {
   std::_Exit(kExitFailure);
 }
 
-std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_by_name(
-    const std::vector<PluginSpec>& specs) {
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> out;
-  for (const PluginSpec& spec : specs)
-    out[spec.name] = std::static_pointer_cast<LoadedPlugin>(spec.keep_alive);
-  return out;
-}
-
-// "added a, b; removed c; changed d" between two listener sets, by name.
-std::string listener_changes(const std::vector<ListenerConfig>& from,
-                             const std::vector<ListenerConfig>& to) {
-  auto find = [](const std::vector<ListenerConfig>& in, const std::string& name) {
-    for (const auto& l : in)
-      if (l.name == name) return &l;
-    return static_cast<const ListenerConfig*>(nullptr);
-  };
-  auto same = [](const ListenerConfig& a, const ListenerConfig& b) {
-    return a.address == b.address && a.plugin == b.plugin &&
-           a.max_connections == b.max_connections && a.idle_timeout_ms == b.idle_timeout_ms &&
-           a.max_buffer_bytes == b.max_buffer_bytes && a.execution == b.execution &&
-           a.drain_timeout_ms == b.drain_timeout_ms;
-  };
-  std::vector<std::string> added, removed, changed;
-  for (const auto& l : to) {
-    const ListenerConfig* old = find(from, l.name);
-    if (!old)
-      added.push_back(l.name);
-    else if (!same(*old, l))
-      changed.push_back(l.name);
-  }
-  for (const auto& l : from)
-    if (!find(to, l.name)) removed.push_back(l.name);
-  if (added.empty() && removed.empty() && changed.empty()) return "listeners unchanged";
-  std::string out;
-  auto part = [&](const char* what, const std::vector<std::string>& names) {
-    if (names.empty()) return;
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    out += (out.empty() ? "" : "; ") + std::string(what) + " " + list;
-  };
-  part("listeners added:", added);
-  part("removed:", removed);
-  part("changed:", changed);
-  return out;
-}
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out.empty() ? "none" : out;
-}
-
 }  // namespace
 
 int ServerProgram::check() {
@@ -122,80 +63,23 @@ int ServerProgram::check() {
   return kExitOk;
 }
 
-std::vector<PluginSpec> ServerProgram::load_plugins(const Config& config,
-                                                    std::vector<ConfigError>& errors) {
-  std::vector<PluginSpec> specs;
-  for (const PluginConfig& p : config.plugins) {
-    std::shared_ptr<LoadedPlugin> plugin;
-    const auto it = loaded_.find(p.name);
-    if (it != loaded_.end() && it->second->path() == p.path && !it->second->file_changed()) {
-      plugin = it->second;
-    } else {
-      try {
-        // A private copy: a file rewritten later cannot corrupt the running code, and a reload
-        // of the same path really yields the new code (dlopen caches by path).
-        plugin = std::make_shared<LoadedPlugin>(load_plugin(p.path, LoadMode::private_copy));
-      } catch (const PluginError& e) {
-        errors.push_back({p.path_mark, e.what()});
-        continue;
-      }
-    }
-    specs.push_back({p.name, plugin->descriptor(), p.config_json, plugin});
-  }
-  return specs;
-}
-
-ConfigError ServerProgram::locate(const Config& config, const RuntimeError& error) const {
-  if (error.subject == RuntimeError::Subject::plugin) {
-    if (const PluginConfig* p = config.find_plugin(error.name))
-      return {p->config_mark, error.what()};
-  } else {
-    for (std::size_t i = 0; i < config.runtime.listeners.size(); ++i)
-      if (config.runtime.listeners[i].name == error.name)
-        return {config.listener_address_marks[i], error.what()};
-  }
-  return {{config.file, 1, 1}, error.what()};
-}
-
 int ServerProgram::serve() {
   ConfigResult result = load_config(config_path_);
   if (!result.ok()) {
     print_errors(result.errors);
     return kExitBadConfig;
   }
-  Config& config = *result.config;
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-
+  spdlog::set_level(spdlog::level::from_str(result.config->log_level));
   Fd signal_fd = open_signal_fd();
   if (!signal_fd) {
     std::fprintf(stderr, "chronos: signalfd: %s\n", std::strerror(errno));
     return kExitFailure;
   }
-
   // A process killed while copying a plugin leaves its private copy behind; clean up after it.
   if (const std::size_t stale = remove_stale_private_copies(); stale > 0)
     spdlog::info("removed {} private plugin cop{} left by processes that no longer run", stale,
                  stale == 1 ? "y" : "ies");
-  std::vector<ConfigError> errors;
-  std::vector<PluginSpec> plugins = load_plugins(config, errors);
-  if (!errors.empty()) {
-    print_errors(errors);
-    return kExitBadConfig;
-  }
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded = loaded_by_name(plugins);
-  config.runtime.on_stuck_stop = exit_when_stuck;
-  try {
-    runtime_ = std::make_unique<Runtime>(config.runtime);
-    runtime_->reconfigure(config.runtime.listeners, std::move(plugins));
-  } catch (const RuntimeError& e) {
-    print_errors({locate(config, e)});
-    return e.subject == RuntimeError::Subject::plugin ? kExitBadConfig : kExitFailure;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "chronos: %s\n", e.what());
-    return kExitFailure;
-  }
-  loaded_ = std::move(loaded);
-  running_ = std::move(config);
+  if (const int failed = start(std::move(*result.config)); failed != kExitOk) return failed;
   runtime_->watch(signal_fd.get(), [this, fd = signal_fd.get()] { on_signals(fd); });
   spdlog::info("chronos started: {} (pid {})", config_path_, getpid());
   try {
@@ -204,7 +88,46 @@ int ServerProgram::serve() {
     std::fprintf(stderr, "chronos: %s\n", e.what());
     return kExitFailure;
   }
-  runtime_.reset();  // shuts every plugin instance down and unloads every plugin file
+  return unload();
+}
+
+int ServerProgram::start(Config config) {
+  std::vector<ConfigError> errors;
+  std::vector<PluginSpec> plugins = load_plugins(config, {}, errors);
+  if (!errors.empty()) {
+    print_errors(errors);
+    return kExitBadConfig;
+  }
+  LoadedPlugins loaded = loaded_by_name(plugins);
+  config.runtime.on_stuck_stop = exit_when_stuck;
+  try {
+    runtime_ = std::make_unique<Runtime>(config.runtime);
+    runtime_->reconfigure(config.runtime.listeners, std::move(plugins));
+    reloader_ = std::make_unique<Reloader>(*runtime_, config_path_, served_);
+  } catch (const RuntimeError& e) {
+    print_errors({locate(config, e)});
+    return e.subject == RuntimeError::Subject::plugin ? kExitBadConfig : kExitFailure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "chronos: %s\n", e.what());
+    return kExitFailure;
+  }
+  served_ = {std::move(config), std::move(loaded)};
+  return kExitOk;
+}
+
+// After run(): a reload still being prepared may yet call the runtime, so it is waited for
+// (at most shutdown_timeout_ms) before every plugin instance is shut down and unloaded.
+int ServerProgram::unload() {
+  const std::uint32_t wait_ms = served_.config.runtime.shutdown_timeout_ms;
+  if (!reloader_->wait_for_attempts(std::chrono::milliseconds(wait_ms))) {
+    spdlog::error("stop: a reload is still running after {} ms; exiting without unloading "
+                  "plugins",
+                  wait_ms);
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitFailure);
+  }
+  reloader_.reset();
+  runtime_.reset();
   return kExitOk;
 }
 
@@ -212,58 +135,12 @@ void ServerProgram::on_signals(int signal_fd) {
   signalfd_siginfo info;
   while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
     if (info.ssi_signo == SIGHUP) {
-      reload();
+      reloader_->request();
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
       runtime_->stop();
     }
   }
-}
-
-void ServerProgram::reload() {
-  const auto start = std::chrono::steady_clock::now();
-  ++reloads_;
-  spdlog::info("reload #{}: reading {}", reloads_, config_path_);
-  ConfigResult result = load_config(config_path_);
-  if (!result.ok()) {
-    log_errors(result.errors);
-    spdlog::error("reload #{}: configuration invalid; still serving the previous one", reloads_);
-    return;
-  }
-  Config& next = *result.config;
-  for (const RestartChange& change : restart_required_changes(*running_, next))
-    spdlog::warn("reload #{}: {} changed ({} -> {}); it takes effect after a restart", reloads_,
-                 change.field, change.from, change.to);
-  std::vector<ConfigError> errors;
-  std::vector<PluginSpec> plugins = load_plugins(next, errors);
-  if (!errors.empty()) {
-    log_errors(errors);
-    spdlog::error("reload #{}: a plugin could not be loaded; still serving the previous one",
-                  reloads_);
-    return;
-  }
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> next_loaded = loaded_by_name(plugins);
-  ReconfigureReport report;
-  try {
-    // Restart-only settings stay as they run; listeners and plugins change now.
-    report = runtime_->reconfigure(next.runtime.listeners, std::move(plugins));
-  } catch (const RuntimeError& e) {
-    log_errors({locate(next, e)});
-    spdlog::error("reload #{}: failed; still serving the previous configuration", reloads_);
-    return;
-  }
-  const std::string listeners =
-      listener_changes(running_->runtime.listeners, next.runtime.listeners);
-  loaded_ = std::move(next_loaded);
-  spdlog::set_level(spdlog::level::from_str(next.log_level));
-  next.runtime.workers = running_->runtime.workers;
-  next.runtime.queue_capacity = running_->runtime.queue_capacity;
-  running_ = std::move(next);
-  const auto ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-  spdlog::info("reload #{}: done in {:.1f} ms; {}; plugins started: {}; kept: {}; retiring: {}",
-               reloads_, ms.count(), listeners, join(report.started), join(report.kept),
-               join(report.retired));
 }
 
 }  // namespace chronos

@@ -1,5 +1,5 @@
 // ServerProgram: the `chronos` program around a Runtime — configuration file, plugins, signals,
-// reload.
+// reload (Reloader).
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,7 @@
 
 #include "chronos/Config.hpp"
 #include "chronos/PluginLoader.hpp"
+#include "Reloader.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos {
@@ -26,19 +27,14 @@ class ServerProgram {
   int serve();
 
  private:
-  // Plugins of `config` as PluginSpec: unchanged files reuse their loaded copy, others are
-  // loaded afresh from a private copy. Errors are appended with their FILE:LINE:COLUMN.
-  std::vector<PluginSpec> load_plugins(const Config& config, std::vector<ConfigError>& errors);
-  // Turns a RuntimeError into a located ConfigError for `config`.
-  ConfigError locate(const Config& config, const RuntimeError& error) const;
+  int start(Config config);  // plugins loaded, the runtime bound; an exit status
+  int unload();              // after run(); an exit status
   void on_signals(int signal_fd);
-  void reload();
 
   std::string config_path_;
-  std::optional<Config> running_;
-  std::map<std::string, std::shared_ptr<LoadedPlugin>> loaded_;  // by plugin name
+  Served served_;                      // the reactor thread's once serving
   std::unique_ptr<Runtime> runtime_;
-  std::uint64_t reloads_ = 0;
+  std::unique_ptr<Reloader> reloader_;  // declared after runtime_: destroyed before it
 };
 
 // Finds running chronos processes serving `config_path` and sends them `signal`; returns how

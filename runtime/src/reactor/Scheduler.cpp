@@ -76,6 +76,7 @@ Scheduler::Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger
   watchers_.add(
       stop_.fd(), [this] { stop_.drain(); }, Watchers::During::shutdown);
   watchers_.add(timers_.fd(), [this] { timers_.expire([this](auto& due) { on_timer(due); }); });
+  watchers_.add(mailbox_.fd(), [this] { mailbox_.run_posted(); });
 }
 
 Scheduler::~Scheduler() = default;

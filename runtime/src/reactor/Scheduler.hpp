@@ -7,6 +7,7 @@
 //   Accept.cpp      accepting: the EMFILE spare descriptor, accept pauses and back-off
 //   Reload.cpp      listener reconfiguration, drains of replaced plugins, what a due timer does
 //   Watchers        the reactor's own descriptors, each with its callback
+//   Mailbox         tasks posted to the reactor from other threads
 //   Timers          one deadline structure for idle timeouts, drains and back-offs
 //   ListenerSet     the listeners as configured now
 //   ConnectionIo    what a connection's owner runs (another thread role: see its header)
@@ -31,6 +32,7 @@
 #include "reactor/ConnectionIo.hpp"
 #include "reactor/Counters.hpp"
 #include "reactor/ListenerSet.hpp"
+#include "reactor/Mailbox.hpp"
 #include "reactor/Timers.hpp"
 #include "reactor/Watchers.hpp"
 
@@ -63,6 +65,9 @@ class Scheduler {
   // Calls `on_readable` on the reactor thread whenever `fd` becomes readable (edge-triggered:
   // drain it). Throws std::system_error if epoll refuses the descriptor.
   void watch(int fd, std::function<void()> on_readable);
+
+  // Runs `task` on the reactor thread soon (any thread); dropped unrun once the loop has ended.
+  void post(Mailbox::Task task) { mailbox_.post(std::move(task)); }
 
   void run();                                // the loop, then the clean stop; once
   void stop() noexcept { stop_.request(); }  // any thread, even a signal handler
@@ -111,6 +116,7 @@ class Scheduler {
   // Shared with the connections' owners (ConnectionIo) — and stop_ with stop()'s callers.
   Counters counters_;
   StopSignal stop_;
+  Mailbox mailbox_;  // and with Runtime::post's callers
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
   ConnectionIo io_{table_, counters_, stop_, *log_};
 
