@@ -1,11 +1,14 @@
 // The `chronos` program survives its inputs and its plugins (issue 12): a truncated plugin file
 // at -t, start and reload; a slow plugin init during a reload while another listener is served;
 // a reload that outlasts reload_timeout_ms; SIGTERM with a handler that never returns.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -100,6 +103,36 @@ TEST_CASE("a truncated plugin file is refused at -t and at start, located, no co
   CHECK(status == 1);
   CHECK(start.log_has("truncated"));
   CHECK(no_private_copies(start.tmp_dir()));
+}
+
+TEST_CASE("a FIFO or a corrupt ELF file as a plugin is refused at -t, located, without blocking",
+          "[survival][plugin]") {
+  ProgramFixture f;
+  ConfigBuilder cfg;
+  cfg.plugin("fifo", "plugins/fifo.so")
+      .plugin("corrupt", "plugins/corrupt.so")
+      .listener("a", loopback(free_port()), "fifo")
+      .listener("b", loopback(free_port()), "corrupt");
+  const std::string file = f.write(cfg);
+  f.dir.mkdir("plugins");
+  REQUIRE(::mkfifo((f.dir / "plugins/fifo.so").c_str(), 0755) == 0);
+  // A real plugin whose program header table is said to start past the end of the file.
+  const std::string corrupt = f.dir.install_plugin(kEcho, "plugins/corrupt.so");
+  {
+    std::fstream elf(corrupt, std::ios::in | std::ios::out | std::ios::binary);
+    const std::uint64_t past_the_end = std::filesystem::file_size(corrupt) + 4096;
+    elf.seekp(32);  // e_phoff in a 64-bit ELF header
+    elf.write(reinterpret_cast<const char*>(&past_the_end), sizeof(past_the_end));
+  }
+  const RunResult check = run_chronos(f.dir, {"-t", "-c", file}, {}, 10s);
+  INFO(check.err);
+  REQUIRE(check.exit_code.has_value());  // a FIFO used to block -t for good
+  CHECK(*check.exit_code == 1);
+  CHECK(check.err.find("fifo.so") != std::string::npos);
+  CHECK(check.err.find("corrupt.so") != std::string::npos);
+  std::istringstream lines(check.err);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) CHECK(line.rfind(file + ":", 0) == 0);  // FILE:LINE:COLUMN: message
 }
 
 TEST_CASE("a truncated plugin file on reload is refused and the old version keeps serving",
