@@ -514,7 +514,7 @@ TEST_CASE("YAML aliases that expand past 1000000 nodes are refused at the alias,
   const std::string at = "c.yaml:4:" + std::to_string(line.find("*l6") + 1) + ": ";
   const ChildResult r =
       run_in_child([&] { return error_lines(parse_config(kPluginHead + line + "\n", "c.yaml")); });
-  INFO(r.text);
+  INFO(r.summary());
   REQUIRE(r.finished());
   CHECK(r.text == at + "YAML alias *l6 expands the configuration past 1000000 nodes\n");
   CHECK(r.took < 1s);
@@ -523,6 +523,19 @@ TEST_CASE("YAML aliases that expand past 1000000 nodes are refused at the alias,
   const Config config = config_of(kPluginHead + "    config: " + alias_bomb(5) + "\n");
   const std::string& json = config.plugins.at(0).config_json;
   CHECK(std::count(json.begin(), json.end(), 'x') == 9 + 81 + 729 + 6561 + 59049);
+}
+
+TEST_CASE("a configuration of more than 1000000 YAML nodes is refused, aliases or not",
+          "[config][limits]") {
+  // The root map, the key and the list are three: the 999,998th scalar crosses the limit.
+  std::string text = "many: [x";
+  for (int i = 1; i < 1'000'000; ++i) text += ", x";
+  text += "]\n";
+  const ChildResult r = run_in_child([&] { return error_lines(parse_config(text, "c.yaml")); });
+  INFO(r.summary());
+  REQUIRE(r.finished());
+  CHECK(r.text == "c.yaml:1:" + std::to_string(8 + 3 * (999'998 - 1)) +
+                      ": the configuration has more than 1000000 YAML nodes\n");
 }
 
 TEST_CASE("YAML aliases that expand past 16 MiB of text are refused at the alias",
@@ -559,7 +572,7 @@ TEST_CASE("a configuration over 16 MiB is refused without reading it", "[config]
   const std::string file = dir.write("big.yaml", "");
   REQUIRE(::truncate(file.c_str(), 17 << 20) == 0);  // sparse: 17 MiB that take no disk
   const ChildResult r = run_in_child([&] { return error_lines(chronos::load_config(file)); });
-  INFO(r.text);
+  INFO(r.summary());
   REQUIRE(r.finished());
   CHECK(r.text == file +
                       ":1:1: cannot read the configuration: is 17825792 bytes; a configuration "
@@ -570,7 +583,7 @@ TEST_CASE("a configuration over 16 MiB is refused without reading it", "[config]
 TEST_CASE("/dev/zero as the configuration is refused, not read until memory runs out",
           "[config][limits]") {
   const ChildResult r = run_in_child([] { return error_lines(chronos::load_config("/dev/zero")); });
-  INFO(r.text);
+  INFO(r.summary());
   REQUIRE(r.finished());
   CHECK(r.text ==
         "/dev/zero:1:1: cannot read the configuration: is a character device, not a regular "

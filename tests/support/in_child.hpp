@@ -43,6 +43,12 @@ struct ChildResult {
   std::chrono::milliseconds took{};  // from fork to exit (or to the kill)
 
   bool finished() const { return !timed_out && exit_code == 0; }
+  // For a failed check: how it ended, and its text.
+  std::string summary() const {
+    const std::string end =
+        timed_out ? "killed at the deadline" : "exit code " + std::to_string(exit_code);
+    return end + " after " + std::to_string(took.count()) + " ms: " + text;
+  }
 };
 
 // Runs `fn` (returning std::string) in a child limited to `memory` bytes of address space,

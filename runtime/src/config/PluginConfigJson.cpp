@@ -13,7 +13,7 @@ namespace chronos::config {
 namespace {
 
 // Deeper plugin config is refused: it is surely a mistake. (An alias that refers to its own
-// ancestor, which would recurse forever, is refused before: config/Aliases.hpp.)
+// ancestor, which would recurse forever, is refused before: config/Expansion.hpp.)
 constexpr int kMaxConfigDepth = 64;
 
 // Copies `text` as a JSON string body. Invalid UTF-8 becomes U+FFFD so the result always parses.

@@ -1,7 +1,8 @@
-// Counting what YAML aliases expand a document to, from the parser's events: each node counts
-// once where it is written and once more for every alias that repeats it, so the total is what a
-// walk of the loaded document would visit.
-#include "config/Aliases.hpp"
+// Counting what a document expands to, from the parser's events: each node counts once where it
+// is written and once more for every alias that repeats it, so the total is what a walk of the
+// loaded document would visit. Nothing is kept per node: the count stops at the limit before
+// yaml-cpp has built a single node.
+#include "config/Expansion.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 
@@ -37,19 +38,21 @@ class ExpansionCounter final : public YAML::EventHandler {
  public:
   void OnDocumentStart(const YAML::Mark&) override { anchors_.clear(); }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor, {1, 0}); }
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
-                const std::string& value) override {
-    leaf(anchor, {1, value.size()});
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    leaf(mark, anchor, {1, 0});
   }
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    leaf(mark, anchor, {1, value.size()});
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
-    open(anchor);
+    open(mark, anchor);
   }
   void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
-    open(anchor);
+    open(mark, anchor);
   }
   void OnMapEnd() override { close(); }
   // Comes just before the event of the node that the anchor names.
@@ -72,15 +75,16 @@ class ExpansionCounter final : public YAML::EventHandler {
     if (!open_.empty()) open_.back().size += size;
   }
   void name(YAML::anchor_t anchor, const Size& size, bool complete) {
-    if (anchor == YAML::NullAnchor) return;
-    anchors_[anchor] = {next_name_, size, complete};
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = {next_name_, size, complete};
   }
-  void leaf(YAML::anchor_t anchor, const Size& size) {
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const Size& size) {
     add(size);
+    within_limits(mark, nullptr);
     name(anchor, size, true);
   }
-  void open(YAML::anchor_t anchor) {
-    total_ += Size{1, 0};
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    total_.nodes += 1;
+    within_limits(mark, nullptr);
     open_.push_back({anchor, {1, 0}});
     name(anchor, {}, false);
   }
@@ -93,6 +97,7 @@ class ExpansionCounter final : public YAML::EventHandler {
     }
     if (!open_.empty()) open_.back().size += done.size;
   }
+  void within_limits(const YAML::Mark& mark, const Anchor* alias) const;
 
   std::map<YAML::anchor_t, Anchor> anchors_;  // of the current document
   std::vector<Collection> open_;              // the maps and lists being read, innermost last
@@ -100,25 +105,30 @@ class ExpansionCounter final : public YAML::EventHandler {
   Size total_;  // the whole file's, every alias expanded
 };
 
+// Throws once the file is past a limit: at the alias that took it there, or at the node written
+// out that did (only the nodes' count can pass there: the text is bounded by the file's size).
+void ExpansionCounter::within_limits(const YAML::Mark& mark, const Anchor* alias) const {
+  const std::string by = alias ? "YAML alias *" + alias->name + " expands the configuration past "
+                               : std::string("the configuration has more than ");
+  if (total_.nodes > kMaxConfigNodes)
+    throw Refusal{mark, by + std::to_string(kMaxConfigNodes) + (alias ? " nodes" : " YAML nodes")};
+  if (total_.bytes > kMaxConfigExpandedBytes)
+    throw Refusal{mark, by + mebibytes(kMaxConfigExpandedBytes) + " of text"};
+}
+
 void ExpansionCounter::OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) {
   const Anchor& target = anchors_[anchor];  // yaml-cpp has refused an undefined one already
-  const std::string alias = "YAML alias *" + target.name;
-  if (!target.complete)
-    throw Refusal{mark, alias + " stands inside the value it refers to: it would expand forever"};
+  if (!target.complete) {
+    throw Refusal{mark, "YAML alias *" + target.name +
+                            " stands inside the value it refers to: it would expand forever"};
+  }
   add(target.size);
-  if (total_.nodes > kMaxConfigNodes) {
-    throw Refusal{mark, alias + " expands the configuration past " +
-                            std::to_string(kMaxConfigNodes) + " nodes"};
-  }
-  if (total_.bytes > kMaxConfigExpandedBytes) {
-    throw Refusal{mark, alias + " expands the configuration past " +
-                            mebibytes(kMaxConfigExpandedBytes) + " of text"};
-  }
+  within_limits(mark, &target);
 }
 
 }  // namespace
 
-bool aliases_within_limits(Reader& reader, const std::string& text) {
+bool expansion_within_limits(Reader& reader, const std::string& text) {
   std::istringstream input(text);
   YAML::Parser parser(input);
   ExpansionCounter counter;
