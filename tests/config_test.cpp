@@ -2,23 +2,33 @@
 // in one pass, "did you mean", path resolution and the plugin config's JSON form.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "chronos/Config.hpp"
 #include "config/ConfigKeys.hpp"  // runtime/src: the key tables
 #include "config/Suggest.hpp"
+#include "support/config_builder.hpp"
+#include "support/in_child.hpp"
 
 using chronos::Config;
 using chronos::ConfigResult;
 using chronos::Execution;
 using chronos::parse_config;
+using chronos::test::alias_bomb;
+using chronos::test::ChildResult;
+using chronos::test::run_in_child;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -404,7 +414,8 @@ TEST_CASE("files: missing, a folder, relative plugin paths", "[config]") {
   CHECK(to_string(result.errors[0]) ==
         missing + ":1:1: cannot read the configuration: No such file or directory");
   CHECK(to_string(chronos::load_config(dir.path.string()).errors.at(0)) ==
-        dir.path.string() + ":1:1: cannot read the configuration: is a directory");
+        dir.path.string() +
+            ":1:1: cannot read the configuration: is a directory, not a regular file");
 
   const std::string file = dir.write("conf/c.yaml", yaml(R"(
 plugins:
@@ -472,10 +483,136 @@ TEST_CASE("plugin config that has no JSON form is an error", "[config][json]") {
         std::vector<std::string>{"c.yaml:6:7: duplicate key 'a' in plugin config"});
   CHECK(errors_of(head + "      ? [1, 2]\n      : x\n") ==
         std::vector<std::string>{"c.yaml:5:9: a plugin config key must be a string, got a list"});
-  // An alias inside its own anchor: a cycle that must not recurse forever.
-  const auto cyclic = errors_of(head + "      a: &x [1, *x]\n");
-  REQUIRE(cyclic.size() == 1);
-  CHECK_THAT(cyclic[0], Catch::Contains("plugin config nests deeper than 64 levels"));
+  const std::string deep = "      a: " + std::string(65, '[') + std::string(65, ']') + "\n";
+  const auto too_deep = errors_of(head + deep);
+  REQUIRE(too_deep.size() == 1);
+  CHECK_THAT(too_deep[0], Catch::EndsWith(": plugin config nests deeper than 64 levels"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded inputs (issue 12): what a file may be, and what its YAML aliases may expand to. Each
+// case that could run away on a broken parser runs in a child with a deadline and 1 GiB of
+// address space (in_child.hpp), so that it fails there instead of hanging or starving the suite.
+
+namespace {
+
+// The errors of `text` (or of the file `path`), one line each.
+std::string error_lines(const ConfigResult& result) {
+  std::string out;
+  for (const auto& error : result.errors) out += to_string(error) + "\n";
+  return out;
+}
+
+const std::string kPluginHead = "plugins:\n  - name: p\n    path: p.so\n";
+
+}  // namespace
+
+TEST_CASE("YAML aliases that expand past 1000000 nodes are refused at the alias, fast",
+          "[config][limits]") {
+  const std::string line = "    config: " + alias_bomb(9);  // 9^9 scalars
+  // Levels 1 to 6 are 672,603 nodes; the first alias of level 6 in level 7 crosses 1000000.
+  const std::string at = "c.yaml:4:" + std::to_string(line.find("*l6") + 1) + ": ";
+  const ChildResult r =
+      run_in_child([&] { return error_lines(parse_config(kPluginHead + line + "\n", "c.yaml")); });
+  INFO(r.summary());
+  REQUIRE(r.finished());
+  CHECK(r.text == at + "YAML alias *l6 expands the configuration past 1000000 nodes\n");
+  CHECK(r.took < 1s);
+
+  // Five levels are 74,000 nodes: a large configuration, but one that is served.
+  const Config config = config_of(kPluginHead + "    config: " + alias_bomb(5) + "\n");
+  const std::string& json = config.plugins.at(0).config_json;
+  CHECK(std::count(json.begin(), json.end(), 'x') == 9 + 81 + 729 + 6561 + 59049);
+}
+
+TEST_CASE("a configuration of more than 1000000 YAML nodes is refused, aliases or not",
+          "[config][limits]") {
+  // The root map, the key and the list are three: the 999,998th scalar crosses the limit.
+  std::string text = "many: [x";
+  for (int i = 1; i < 1'000'000; ++i) text += ", x";
+  text += "]\n";
+  const ChildResult r = run_in_child([&] { return error_lines(parse_config(text, "c.yaml")); });
+  INFO(r.summary());
+  REQUIRE(r.finished());
+  CHECK(r.text == "c.yaml:1:" + std::to_string(8 + 3 * (999'998 - 1)) +
+                      ": the configuration has more than 1000000 YAML nodes\n");
+}
+
+TEST_CASE("YAML aliases that expand past 16 MiB of text are refused at the alias",
+          "[config][limits]") {
+  // 1 MiB, repeated by 15 aliases: 16 MiB and the 28 bytes of the keys.
+  std::string line = "      l: [*s";
+  for (int i = 1; i < 15; ++i) line += ", *s";
+  line += "]";
+  const std::string text = kPluginHead + "    config:\n      s: &s " +
+                           std::string(std::size_t{1} << 20, 'x') + "\n" + line + "\n";
+  CHECK(errors_of(text) ==
+        std::vector<std::string>{"c.yaml:6:" + std::to_string(line.rfind("*s") + 1) +
+                                 ": YAML alias *s expands the configuration "
+                                 "past 16 MiB of text"});
+}
+
+TEST_CASE("a YAML alias inside the value it refers to is refused at the alias",
+          "[config][limits]") {
+  // Expanded, it never ends; walked, each level would repeat what comes before the alias.
+  const std::string line = "      a: &x [1, *x]";
+  CHECK(errors_of(kPluginHead + "    config:\n" + line + "\n") ==
+        std::vector<std::string>{"c.yaml:5:" + std::to_string(line.find("*x") + 1) +
+                                 ": YAML alias *x stands inside the value it refers to: it would "
+                                 "expand forever"});
+  // Even where nothing walks it (an unknown key), and at the top level.
+  CHECK(errors_of("other: &o {a: [*o]}\n") ==
+        std::vector<std::string>{
+            "c.yaml:1:16: YAML alias *o stands inside the value it refers to: it would expand "
+            "forever"});
+}
+
+TEST_CASE("a configuration over 16 MiB is refused without reading it", "[config][limits]") {
+  TempDir dir;
+  const std::string file = dir.write("big.yaml", "");
+  REQUIRE(::truncate(file.c_str(), 17 << 20) == 0);  // sparse: 17 MiB that take no disk
+  const ChildResult r = run_in_child([&] { return error_lines(chronos::load_config(file)); });
+  INFO(r.summary());
+  REQUIRE(r.finished());
+  CHECK(r.text == file +
+                      ":1:1: cannot read the configuration: is 17825792 bytes; a configuration "
+                      "may have at most 16 MiB\n");
+  CHECK(r.took < 1s);
+}
+
+TEST_CASE("/dev/zero as the configuration is refused, not read until memory runs out",
+          "[config][limits]") {
+  const ChildResult r = run_in_child([] { return error_lines(chronos::load_config("/dev/zero")); });
+  INFO(r.summary());
+  REQUIRE(r.finished());
+  CHECK(r.text ==
+        "/dev/zero:1:1: cannot read the configuration: is a character device, not a regular "
+        "file\n");
+}
+
+TEST_CASE("a FIFO as the configuration is refused without blocking", "[config][limits]") {
+  TempDir dir;
+  const std::string fifo = (dir.path / "fifo.yaml").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // The watchdog: if load_config is still blocked on the FIFO after the deadline, it opens the
+  // writing end and closes it, so the reader sees end of file and the test fails instead of
+  // hanging.
+  std::promise<void> returned;
+  std::thread watchdog([&fifo, done = returned.get_future()] {
+    if (done.wait_for(5s) == std::future_status::ready) return;
+    while (done.wait_for(10ms) != std::future_status::ready) {
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0) ::close(fd);
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const ConfigResult result = chronos::load_config(fifo);
+  const auto took = std::chrono::steady_clock::now() - start;
+  returned.set_value();
+  watchdog.join();
+  CHECK(error_lines(result) ==
+        fifo + ":1:1: cannot read the configuration: is a FIFO, not a regular file\n");
+  CHECK(took < 1s);
 }
 
 TEST_CASE("restart_required_changes: workers and queue_capacity only", "[config]") {

@@ -17,6 +17,20 @@ inline std::string listener_entry(const std::string& name, const std::string& ad
   return "  - name: " + name + "\n    address: \"" + address + "\"\n    plugin: " + plugin + "\n";
 }
 
+// A plugin `config:` as a YAML flow map of `levels` nested aliases ("billion laughs"): l1 is a
+// list of nine scalars, each further level a list of nine aliases of the one before, so nine
+// levels stand for 9^9 scalars in half a kilobyte.
+inline std::string alias_bomb(int levels = 9) {
+  std::string out = "{l1: &l1 [x, x, x, x, x, x, x, x, x]";
+  for (int level = 2; level <= levels; ++level) {
+    const std::string name = 'l' + std::to_string(level), alias = "*l" + std::to_string(level - 1);
+    out += ", " + name + ": &" + name + " [" + alias;
+    for (int i = 1; i < 9; ++i) out += ", " + alias;
+    out += "]";
+  }
+  return out + "}";
+}
+
 // Values are inserted as given (quote strings that need it yourself); `extra` lines go into the
 // entry verbatim, e.g. "drain_timeout_ms: 300". Unless `top` sets them: workers 2, shutdown in 2 s.
 class ConfigBuilder {

@@ -10,7 +10,10 @@
 // Every error carries the FILE:LINE:COLUMN (1-based) of the YAML node it is about, and every
 // error of the file is reported, sorted by position, not just the first. A YAML syntax error
 // stops the parser, so it comes alone. A file that cannot be read is reported at FILE:1:1, so
-// that every message has the same shape and editors can jump to it.
+// that every message has the same shape and editors can jump to it: also one that is not a
+// regular file (a FIFO, a device) or is larger than kMaxConfigBytes. A document of more than
+// kMaxConfigNodes nodes or kMaxConfigExpandedBytes of text, YAML aliases expanded, is refused at
+// the alias (else the node) that crosses the limit, before anything is expanded.
 //
 // Scalars follow the YAML 1.2 core schema: integers must be plain (unquoted) decimal numbers;
 // `true`/`false` are booleans, `null`/`~`/empty are null, anything else is a string. A quoted
@@ -86,6 +89,16 @@ inline constexpr std::size_t kMaxQueueCapacity = std::size_t{1} << 24;
 inline constexpr std::size_t kMaxConnections = std::size_t{1} << 20;  // Linux's default nr_open
 inline constexpr std::size_t kMaxBufferBytes = std::size_t{1} << 30;
 inline constexpr std::uint32_t kMaxTimeoutMs = 0x7fffffff;  // ~24.8 days; fits a signed int
+
+// Limits on the configuration itself, far beyond any real one (a few KiB, some hundred nodes),
+// so that no file can make reading it unbounded: its size, checked before and while it is read
+// (only a regular file is read at all); and what it expands to with its YAML aliases, counted
+// from the parser's events before anything is loaded or walked ("billion laughs": half a KiB
+// whose nested aliases stand for 9^9 nodes). Counting holds no node in memory: an alias bomb is
+// refused within a millisecond, a file of a million nodes written out in a second or two.
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;  // 16 MiB
+inline constexpr std::size_t kMaxConfigNodes = 1'000'000;  // YAML nodes, aliases expanded
+inline constexpr std::size_t kMaxConfigExpandedBytes = kMaxConfigBytes;  // scalar text, expanded
 
 // A setting that differs between two configurations but only takes effect after a restart.
 struct RestartChange {

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "config/Address.hpp"
+#include "config/Expansion.hpp"
 #include "config/Scalars.hpp"
 #include "config/Suggest.hpp"
 #include "config/Wording.hpp"
@@ -23,7 +24,9 @@ ConfigParser::ConfigParser(std::string file) : reader_(file) {
 ConfigResult ConfigParser::run(const std::string& text) {
   apply_defaults(kTopKeys, config_);  // also for a file with no document at all
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    // Counted first: what aliases expand to could take a walk forever.
+    const std::vector<YAML::Node> documents =
+        expansion_within_limits(reader_, text) ? YAML::LoadAll(text) : std::vector<YAML::Node>();
     if (documents.size() > 1) {
       reader_.error(reader_.mark(documents[1]),
                     "a configuration is one YAML document; found a second one here");

@@ -12,8 +12,8 @@ namespace chronos::config {
 
 namespace {
 
-// Deeper plugin config is refused: it is surely a mistake, and a YAML alias can refer to its
-// own ancestor, which would otherwise recurse forever.
+// Deeper plugin config is refused: it is surely a mistake. (An alias that refers to its own
+// ancestor, which would recurse forever, is refused before: config/Expansion.hpp.)
 constexpr int kMaxConfigDepth = 64;
 
 // Copies `text` as a JSON string body. Invalid UTF-8 becomes U+FFFD so the result always parses.
@@ -137,9 +137,8 @@ std::string json_plain_scalar(const std::string& text) {
 // Appends `node` as compact JSON. Returns false (after reporting) if it has no JSON form.
 bool append_json(Reader& reader, const YAML::Node& node, std::string& out, int depth) {
   if (depth > kMaxConfigDepth) {
-    reader.error(reader.mark(node), "plugin config nests deeper than " +
-                                        std::to_string(kMaxConfigDepth) +
-                                        " levels (does an alias refer to its own parent?)");
+    reader.error(reader.mark(node),
+                 "plugin config nests deeper than " + std::to_string(kMaxConfigDepth) + " levels");
     return false;
   }
   if (node.IsScalar()) {

@@ -9,47 +9,76 @@
 #include <cerrno>
 #include <cstring>
 
+#include "chronos/Fd.hpp"
+#include "config/Wording.hpp"
+
 namespace chronos::config {
 
+namespace {
+
+const std::string kAtMost = "a configuration may have at most " + mebibytes(kMaxConfigBytes);
+
+// What a file that is not a regular one is, for "is a FIFO, not a regular file".
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+// Reads at most kMaxConfigBytes + 1 bytes: one more than allowed shows a file that grew.
+bool read_bounded(int fd, std::string& text, std::string& problem) {
+  char buffer[65536];
+  while (text.size() <= kMaxConfigBytes) {
+    const std::size_t want = std::min(sizeof buffer, kMaxConfigBytes + 1 - text.size());
+    const ssize_t n = ::read(fd, buffer, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) problem = std::strerror(errno);
+    if (n <= 0) return problem.empty();
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  problem = "grew past " + mebibytes(kMaxConfigBytes) + " while it was read; " + kAtMost;
+  return false;
+}
+
+}  // namespace
+
+// Only a regular file is read, so a FIFO or a device can neither block the caller (O_NONBLOCK:
+// opening a FIFO without a writer returns at once) nor feed it without end.
 bool read_file(const std::string& path, std::string& text, std::string& problem) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
     problem = std::strerror(errno);
     return false;
   }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    problem = "is a directory";
+  if (!S_ISREG(st.st_mode)) {
+    problem = std::string("is ") + file_kind(st.st_mode) + ", not a regular file";
     return false;
   }
-  char buffer[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) problem = std::strerror(errno);
-    if (n <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
+    problem = "is " + std::to_string(st.st_size) + " bytes; " + kAtMost;
+    return false;
   }
-  ::close(fd);
-  return problem.empty();
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  return read_bounded(fd.get(), text, problem);
 }
 
-SourceMark Reader::mark(const YAML::Node& node) const {
-  const YAML::Mark m = node.Mark();
-  if (m.is_null()) return {file_, 1, 1};
-  return {file_, m.line + 1, m.column + 1};
+SourceMark Reader::at(const YAML::Mark& mark) const {
+  if (mark.is_null()) return {file_, 1, 1};
+  return {file_, mark.line + 1, mark.column + 1};
 }
+
+SourceMark Reader::mark(const YAML::Node& node) const { return at(node.Mark()); }
 
 // yaml-cpp puts an empty value's mark at the next token, so point at its key instead.
 SourceMark Reader::value_mark(const Entry& entry) const {
   return mark(entry.value.IsNull() ? entry.key_node : entry.value);
 }
 
-SourceMark Reader::exception_mark(const YAML::Exception& e) const {
-  if (e.mark.is_null()) return {file_, 1, 1};
-  return {file_, e.mark.line + 1, e.mark.column + 1};
-}
+SourceMark Reader::exception_mark(const YAML::Exception& e) const { return at(e.mark); }
 
 void Reader::error(const SourceMark& at, std::string message) {
   errors_.push_back({at, std::move(message)});

@@ -18,7 +18,8 @@ struct Entry {
   YAML::Node value;
 };
 
-// Reads a whole file; on failure returns false with a message that says why.
+// Reads a whole file, if it is a regular file of at most kMaxConfigBytes; on failure returns
+// false with a message that says why ("is a FIFO, not a regular file").
 bool read_file(const std::string& path, std::string& text, std::string& problem);
 
 // Locates nodes of one file at FILE:LINE:COLUMN (1-based) and collects the errors found there.
@@ -26,6 +27,7 @@ class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
 
+  SourceMark at(const YAML::Mark& mark) const;
   SourceMark mark(const YAML::Node& node) const;
   SourceMark value_mark(const Entry& entry) const;
   SourceMark exception_mark(const YAML::Exception& e) const;

@@ -1,6 +1,7 @@
-// How the configuration's messages quote a word and list the choices.
+// How the configuration's messages quote a word, list the choices and state a size limit.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -14,5 +15,8 @@ inline std::string join(const std::vector<std::string>& words) {
   for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
   return out;
 }
+
+// "16 MiB", for a limit that is a whole number of MiB.
+inline std::string mebibytes(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 }  // namespace chronos::config
