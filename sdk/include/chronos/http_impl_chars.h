@@ -52,6 +52,25 @@ static inline const char* chronos_http_skip_ows_(const char* q, const char* e) {
   return q;
 }
 
+/* A quoted-string from its opening quote at q (RFC 9110 §5.6.4: any byte but a control other
+ * than HTAB, and quoted-pairs): 1 with *end just after the closing quote, 0 when the bytes end
+ * first, -1 at a byte that cannot be in one. */
+static inline int chronos_http_quoted_(const char* q, const char* e, const char** end) {
+  for (++q; q < e; ++q) {
+    unsigned char c = (unsigned char)*q;
+    if (c == '"') {
+      *end = q + 1;
+      return 1;
+    }
+    if (c == '\\') { /* a quoted-pair: the byte after it is checked like any other */
+      if (++q == e) return 0;
+      c = (unsigned char)*q;
+    }
+    if (c != '\t' && (c < 0x20 || c == 0x7f)) return -1;
+  }
+  return 0;
+}
+
 /* The first byte in [s, e) that is a control character (below 0x20, or DEL), or e. Field
  * values end at one (CR), and must hold no other but HTAB. */
 static inline const char* chronos_http_find_ctl_(const char* s, const char* e) {

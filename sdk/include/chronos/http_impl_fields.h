@@ -8,6 +8,7 @@
 #ifndef CHRONOS_HTTP_IMPL_H
 #error "include chronos/http.h, not chronos/http_impl_fields.h"
 #endif
+
 /* --- field lines ---------------------------------------------------------------------------- */
 
 /* field-name ":" OWS field-value OWS CRLF, from s (not at SP, HTAB, CR or LF). */
@@ -37,6 +38,18 @@ static inline int chronos_http_field_line_(chronos_http_parser* p, const char* s
   return 1;
 }
 
+/* The next line of a head's or a trailer section's field lines, at s (< e): 1 for a field
+ * line (in *f), 2 for the blank line that ends the section, else as the checkers above. */
+static inline int chronos_http_section_line_(chronos_http_parser* p, const char* s, const char* e,
+                                             chronos_http_field* f, const char** next) {
+  if (*s == '\r' || *s == '\n') {
+    const int r = chronos_http_line_end_(p, s, e, next, "");
+    return r == 1 ? 2 : r;
+  }
+  if (*s == ' ' || *s == '\t') return chronos_http_fail_(p, 400, "obsolete line folding");
+  return chronos_http_field_line_(p, s, e, f, next);
+}
+
 /* Content-Length: 1*DIGIT, below 2^63. */
 static inline int chronos_http_length_field_(chronos_http_parser* p, const chronos_http_field* f) {
   uint64_t n = 0;
@@ -59,20 +72,7 @@ static inline int chronos_http_length_field_(chronos_http_parser* p, const chron
 /* token or quoted-string at q; returns the end, or NULL if neither is there. */
 static inline const char* chronos_http_word_(const char* q, const char* e) {
   const char* start = q;
-  if (q < e && *q == '"') {
-    for (++q; q < e; ++q) {
-      const unsigned char c = (unsigned char)*q;
-      if (c == '"') return q + 1;
-      if (c == '\\') {
-        if (++q == e) return NULL;
-        const unsigned char d = (unsigned char)*q;
-        if (d != '\t' && (d < 0x20 || d == 0x7f)) return NULL;
-      } else if (c != '\t' && (c < 0x20 || c == 0x7f)) {
-        return NULL;
-      }
-    }
-    return NULL;
-  }
+  if (q < e && *q == '"') return chronos_http_quoted_(q, e, &q) == 1 ? q : NULL;
   while (q < e && chronos_http_is_tchar_(*q)) ++q;
   return q == start ? NULL : q;
 }

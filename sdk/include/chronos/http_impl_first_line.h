@@ -7,6 +7,7 @@
 #ifndef CHRONOS_HTTP_IMPL_H
 #error "include chronos/http.h, not chronos/http_impl_first_line.h"
 #endif
+
 /* --- line ends -------------------------------------------------------------------------------
  * Each checker below returns 1 when its line is complete and valid (*next just after it), 0
  * when the bytes ran out first, or CHRONOS_HTTP_ERROR after chronos_http_fail_. */

@@ -7,7 +7,15 @@
 #ifndef CHRONOS_HTTP_IMPL_H
 #error "include chronos/http.h, not chronos/http_impl_framing.h"
 #endif
+
 /* --- the end of a head: framing (RFC 9112 §6) ----------------------------------------------- */
+
+/* RFC 9112 §9.3: whether the connection persists after this message, as its fields say:
+ * HTTP/1.1 unless "close", HTTP/1.0 only with "keep-alive". */
+static inline int chronos_http_persistent_(uint32_t seen, int http11) {
+  if (seen & CHRONOS_HTTP_S_CLOSE_) return 0;
+  return http11 || (seen & CHRONOS_HTTP_S_KEEP_ALIVE_) != 0;
+}
 
 static inline int chronos_http_request_framing_(chronos_http_parser* p, chronos_http_message* m) {
   const uint32_t seen = p->seen_;
@@ -25,9 +33,7 @@ static inline int chronos_http_request_framing_(chronos_http_parser* p, chronos_
   } else if ((seen & CHRONOS_HTTP_S_LENGTH_) && p->length_ > 0) {
     m->framing = CHRONOS_HTTP_BODY_LENGTH;
   }
-  if (http11 ? !(seen & CHRONOS_HTTP_S_CLOSE_)
-             : (seen & CHRONOS_HTTP_S_KEEP_ALIVE_) && !(seen & CHRONOS_HTTP_S_CLOSE_))
-    m->flags |= CHRONOS_HTTP_KEEP_ALIVE;
+  if (chronos_http_persistent_(seen, http11)) m->flags |= CHRONOS_HTTP_KEEP_ALIVE;
   if (http11 && (seen & CHRONOS_HTTP_S_EXPECT_)) m->flags |= CHRONOS_HTTP_EXPECT_CONTINUE;
   /* RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request. */
   if (http11 && (seen & CHRONOS_HTTP_S_CONN_UPGRADE_) && (seen & CHRONOS_HTTP_S_UPGRADE_))
@@ -59,9 +65,8 @@ static inline int chronos_http_response_framing_(chronos_http_parser* p, chronos
   } else {
     m->framing = CHRONOS_HTTP_BODY_UNTIL_CLOSE;
   }
-  if ((http11 ? !(seen & CHRONOS_HTTP_S_CLOSE_)
-              : (seen & CHRONOS_HTTP_S_KEEP_ALIVE_) && !(seen & CHRONOS_HTTP_S_CLOSE_)) &&
-      m->framing != CHRONOS_HTTP_BODY_UNTIL_CLOSE && !(m->flags & CHRONOS_HTTP_UPGRADE))
+  if (chronos_http_persistent_(seen, http11) && m->framing != CHRONOS_HTTP_BODY_UNTIL_CLOSE &&
+      !(m->flags & CHRONOS_HTTP_UPGRADE))
     m->flags |= CHRONOS_HTTP_KEEP_ALIVE;
   return 1;
 }

@@ -50,86 +50,93 @@ static inline int chronos_http_head_done_(chronos_http_parser* p, const char* da
   return CHRONOS_HTTP_DONE;
 }
 
-/* --- heads ---------------------------------------------------------------------------------- */
+/* --- heads ----------------------------------------------------------------------------------
+ * A head is read in steps, one a phase; each starts at p->line_ (the first line not checked by
+ * an earlier call) and returns 1 when the next step may go on, 0 when the bytes ran out, or
+ * CHRONOS_HTTP_ERROR. */
 
-static inline int chronos_http_parse_head_(chronos_http_parser* p, const char* data, size_t len,
-                                           chronos_http_message* m, const char* method,
-                                           size_t method_len) {
-  const size_t view = len < p->max_head_ ? len : p->max_head_;
-  const char* const e = data + view;
-  const size_t recorded_from = p->fields_;
+/* RFC 9112 §2.2: a server ignores empty lines before a request line. */
+static inline int chronos_http_head_start_(chronos_http_parser* p, const char* data, size_t view) {
   const int lenient = (p->options_ & CHRONOS_HTTP_LENIENT_LF) != 0;
   const int response = (p->options_ & CHRONOS_HTTP_O_RESPONSE_) != 0;
   size_t pos = p->line_;
-  const char* next = NULL;
-  int r, first_line_here = 0;
+  while (!response && pos < view) {
+    if (data[pos] == '\r' && pos + 1 < view && data[pos + 1] == '\n') {
+      pos += 2;
+    } else if (data[pos] == '\n' && lenient) {
+      pos += 1;
+    } else {
+      break;
+    }
+  }
+  p->line_ = (uint32_t)pos;
+  if (pos == view || (!response && data[pos] == '\r' && pos + 1 == view)) return 0;
+  p->start_ = (uint32_t)pos;
+  p->phase_ = CHRONOS_HTTP_P_FIRST_;
+  return 1;
+}
 
-  if (p->phase_ == CHRONOS_HTTP_P_START_) {
-    /* RFC 9112 §2.2: a server ignores empty lines before a request line. */
-    while (!response && pos < view) {
-      if (data[pos] == '\r' && pos + 1 < view && data[pos + 1] == '\n') {
-        pos += 2;
-      } else if (data[pos] == '\n' && lenient) {
-        pos += 1;
-      } else {
-        break;
-      }
-    }
-    p->line_ = (uint32_t)pos;
-    if (pos == view || (!response && data[pos] == '\r' && pos + 1 == view)) goto incomplete;
-    p->start_ = (uint32_t)pos;
-    p->phase_ = CHRONOS_HTTP_P_FIRST_;
-  }
-  if (p->phase_ == CHRONOS_HTTP_P_FIRST_) {
-    first_line_here = 1; /* m gets its values now; else head_done_ reads the line again */
-    r = response ? chronos_http_status_line_(p, data + pos, e, m, &next)
-                 : chronos_http_request_line_(p, data + pos, e, m, &next);
-    if (r != 1) {
-      if (r == 0) goto incomplete;
-      return r;
-    }
-    if (response && m->status / 100 == 2 && method_len == 7 && memcmp(method, "CONNECT", 7) == 0)
-      p->seen_ |= CHRONOS_HTTP_S_TUNNEL_;
-    pos = (size_t)(next - data);
-    p->line_ = (uint32_t)pos;
-    p->phase_ = CHRONOS_HTTP_P_FIELDS_;
-  }
+/* The request or status line; `method` is the request's a response answers. */
+static inline int chronos_http_head_first_line_(chronos_http_parser* p, const char* data,
+                                                const char* e, chronos_http_message* m,
+                                                const char* method, size_t method_len) {
+  const int response = (p->options_ & CHRONOS_HTTP_O_RESPONSE_) != 0;
+  const char* next = NULL;
+  const int r = response ? chronos_http_status_line_(p, data + p->line_, e, m, &next)
+                         : chronos_http_request_line_(p, data + p->line_, e, m, &next);
+  if (r != 1) return r;
+  if (response && m->status / 100 == 2 && method_len == 7 && memcmp(method, "CONNECT", 7) == 0)
+    p->seen_ |= CHRONOS_HTTP_S_TUNNEL_;
+  p->line_ = (uint32_t)(next - data);
+  p->phase_ = CHRONOS_HTTP_P_FIELDS_;
+  return 1;
+}
+
+/* Field lines up to the blank line, then the head is done (CHRONOS_HTTP_DONE, which is 1). */
+static inline int chronos_http_head_fields_(chronos_http_parser* p, const char* data, const char* e,
+                                            chronos_http_message* m, const char* method,
+                                            size_t method_len, size_t recorded_from) {
   for (;;) {
     chronos_http_field f;
-    if (pos == view) goto incomplete;
-    if (data[pos] == '\r' || data[pos] == '\n') { /* the blank line? */
-      r = chronos_http_line_end_(p, data + pos, e, &next, "");
-      if (r != 1) {
-        if (r == 0) goto incomplete;
-        return r;
-      }
+    const char* next = NULL;
+    int r;
+    if (data + p->line_ == e) return 0;
+    r = chronos_http_section_line_(p, data + p->line_, e, &f, &next);
+    if (r == 2)
       return chronos_http_head_done_(p, data, (size_t)(next - data), m, method, method_len,
-                                     first_line_here ? SIZE_MAX : recorded_from);
-    }
-    if (data[pos] == ' ' || data[pos] == '\t')
-      return chronos_http_fail_(p, 400, "obsolete line folding");
-    r = chronos_http_field_line_(p, data + pos, e, &f, &next);
-    if (r != 1) {
-      if (r == 0) goto incomplete;
-      return r;
-    }
+                                     recorded_from);
+    if (r != 1) return r;
     if (p->fields_ >= p->max_fields_ || (m->fields != NULL && p->fields_ >= m->fields_capacity))
       return chronos_http_fail_(p, 431, "too many fields");
     if (chronos_http_field_meaning_(p, &f, data) != 1) return CHRONOS_HTTP_ERROR;
     if (m->fields != NULL) m->fields[p->fields_] = f;
     ++p->fields_;
-    pos = (size_t)(next - data);
-    p->line_ = (uint32_t)pos;
+    p->line_ = (uint32_t)(next - data);
   }
+}
 
-incomplete:
-  if (len > p->max_head_) {
-    /* RFC 9112 §3: a request-target longer than the server parses is 414 */
-    if (p->phase_ == CHRONOS_HTTP_P_FIRST_ && !response)
-      return chronos_http_fail_(p, 414, "request line too long");
-    return chronos_http_fail_(p, 431, "head too large");
+/* The bytes ran out before the blank line: wait for more, unless the head is already too long. */
+static inline int chronos_http_head_incomplete_(chronos_http_parser* p, size_t len) {
+  if (len <= p->max_head_) return CHRONOS_HTTP_AGAIN;
+  /* RFC 9112 §3: a request-target longer than the server parses is 414 */
+  if (p->phase_ == CHRONOS_HTTP_P_FIRST_ && !(p->options_ & CHRONOS_HTTP_O_RESPONSE_))
+    return chronos_http_fail_(p, 414, "request line too long");
+  return chronos_http_fail_(p, 431, "head too large");
+}
+
+static inline int chronos_http_parse_head_(chronos_http_parser* p, const char* data, size_t len,
+                                           chronos_http_message* m, const char* method,
+                                           size_t method_len) {
+  const char* const e = data + (len < p->max_head_ ? len : p->max_head_);
+  size_t recorded_from = p->fields_; /* see head_done_ */
+  int r = 1;
+  if (p->phase_ == CHRONOS_HTTP_P_START_) r = chronos_http_head_start_(p, data, (size_t)(e - data));
+  if (r == 1 && p->phase_ == CHRONOS_HTTP_P_FIRST_) {
+    recorded_from = SIZE_MAX; /* m gets its values now; else head_done_ reads the line again */
+    r = chronos_http_head_first_line_(p, data, e, m, method, method_len);
   }
-  return CHRONOS_HTTP_AGAIN;
+  if (r == 1) r = chronos_http_head_fields_(p, data, e, m, method, method_len, recorded_from);
+  return r == 0 ? chronos_http_head_incomplete_(p, len) : r;
 }
 
 static inline int chronos_http_parse_request(chronos_http_parser* p, const char* data, size_t len,
