@@ -13,8 +13,8 @@
 /* RFC 9112 §9.3: whether the connection persists after this message, as its fields say:
  * HTTP/1.1 unless "close", HTTP/1.0 only with "keep-alive". */
 static inline int chronos_http_persistent_(uint32_t seen, int http11) {
-  if (seen & CHRONOS_HTTP_S_CLOSE_) return 0;
-  return http11 || (seen & CHRONOS_HTTP_S_KEEP_ALIVE_) != 0;
+  return http11 ? !(seen & CHRONOS_HTTP_S_CLOSE_)
+                : (seen & CHRONOS_HTTP_S_KEEP_ALIVE_) && !(seen & CHRONOS_HTTP_S_CLOSE_);
 }
 
 static inline int chronos_http_request_framing_(chronos_http_parser* p, chronos_http_message* m) {

@@ -93,25 +93,31 @@ static inline int chronos_http_head_first_line_(chronos_http_parser* p, const ch
 }
 
 /* Field lines up to the blank line, then the head is done (CHRONOS_HTTP_DONE, which is 1). */
-static inline int chronos_http_head_fields_(chronos_http_parser* p, const char* data, const char* e,
+static inline int chronos_http_head_fields_(chronos_http_parser* p, const char* data, size_t view,
                                             chronos_http_message* m, const char* method,
                                             size_t method_len, size_t recorded_from) {
+  const char* const e = data + view;
+  size_t pos = p->line_; /* kept here too: stores through m->fields may alias p */
+  const char* next = NULL;
+  int r;
   for (;;) {
     chronos_http_field f;
-    const char* next = NULL;
-    int r;
-    if (data + p->line_ == e) return 0;
-    r = chronos_http_section_line_(p, data + p->line_, e, &f, &next);
-    if (r == 2)
+    if (pos == view) return 0;
+    if (data[pos] == '\r' || data[pos] == '\n') { /* the blank line? */
+      if ((r = chronos_http_line_end_(p, data + pos, e, &next, "")) != 1) return r;
       return chronos_http_head_done_(p, data, (size_t)(next - data), m, method, method_len,
                                      recorded_from);
-    if (r != 1) return r;
+    }
+    if (data[pos] == ' ' || data[pos] == '\t')
+      return chronos_http_fail_(p, 400, "obsolete line folding");
+    if ((r = chronos_http_field_line_(p, data + pos, e, &f, &next)) != 1) return r;
     if (p->fields_ >= p->max_fields_ || (m->fields != NULL && p->fields_ >= m->fields_capacity))
       return chronos_http_fail_(p, 431, "too many fields");
     if (chronos_http_field_meaning_(p, &f, data) != 1) return CHRONOS_HTTP_ERROR;
     if (m->fields != NULL) m->fields[p->fields_] = f;
     ++p->fields_;
-    p->line_ = (uint32_t)(next - data);
+    pos = (size_t)(next - data);
+    p->line_ = (uint32_t)pos;
   }
 }
 
@@ -127,15 +133,18 @@ static inline int chronos_http_head_incomplete_(chronos_http_parser* p, size_t l
 static inline int chronos_http_parse_head_(chronos_http_parser* p, const char* data, size_t len,
                                            chronos_http_message* m, const char* method,
                                            size_t method_len) {
-  const char* const e = data + (len < p->max_head_ ? len : p->max_head_);
+  const size_t view = len < p->max_head_ ? len : p->max_head_;
   size_t recorded_from = p->fields_; /* see head_done_ */
-  int r = 1;
-  if (p->phase_ == CHRONOS_HTTP_P_START_) r = chronos_http_head_start_(p, data, (size_t)(e - data));
-  if (r == 1 && p->phase_ == CHRONOS_HTTP_P_FIRST_) {
+  int r;
+  if (p->phase_ == CHRONOS_HTTP_P_START_ && (r = chronos_http_head_start_(p, data, view)) != 1)
+    goto out;
+  if (p->phase_ == CHRONOS_HTTP_P_FIRST_) {
     recorded_from = SIZE_MAX; /* m gets its values now; else head_done_ reads the line again */
-    r = chronos_http_head_first_line_(p, data, e, m, method, method_len);
+    if ((r = chronos_http_head_first_line_(p, data, data + view, m, method, method_len)) != 1)
+      goto out;
   }
-  if (r == 1) r = chronos_http_head_fields_(p, data, e, m, method, method_len, recorded_from);
+  r = chronos_http_head_fields_(p, data, view, m, method, method_len, recorded_from);
+out:
   return r == 0 ? chronos_http_head_incomplete_(p, len) : r;
 }
 
