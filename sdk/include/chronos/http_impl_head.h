@@ -97,7 +97,7 @@ static inline int chronos_http_head_fields_(chronos_http_parser* p, const char* 
                                             chronos_http_message* m, const char* method,
                                             size_t method_len, size_t recorded_from) {
   const char* const e = data + view;
-  size_t pos = p->line_; /* kept here too: stores through m->fields may alias p */
+  size_t pos = p->line_; /* a local too: read back from p each line, it cost instructions */
   const char* next = NULL;
   int r;
   for (;;) {
@@ -135,7 +135,7 @@ static inline int chronos_http_parse_head_(chronos_http_parser* p, const char* d
                                            size_t method_len) {
   const size_t view = len < p->max_head_ ? len : p->max_head_;
   size_t recorded_from = p->fields_; /* see head_done_ */
-  int r;
+  int r; /* a step that does not answer 1 ends the call (no r == 1 test before each step) */
   if (p->phase_ == CHRONOS_HTTP_P_START_ && (r = chronos_http_head_start_(p, data, view)) != 1)
     goto out;
   if (p->phase_ == CHRONOS_HTTP_P_FIRST_) {
