@@ -27,7 +27,12 @@ ok() { echo "ok: $*"; }
 
 cmake --install "$build" --prefix "$p" >"$work/install.log" || { cat "$work/install.log"; exit 1; }
 for f in bin/chronos lib/chronos/plugins/echo.so lib/chronos/plugins/http.so \
-         include/chronos/plugin.h include/chronos/plugin.hpp include/chronos/http.h \
+         include/chronos/plugin.h include/chronos/plugin.hpp include/chronos/plugin_config.h \
+         include/chronos/http.h include/chronos/http.hpp include/chronos/http_impl.h \
+         include/chronos/http_impl_state.h include/chronos/http_impl_chars.h \
+         include/chronos/http_impl_first_line.h include/chronos/http_impl_fields.h \
+         include/chronos/http_impl_framing.h include/chronos/http_impl_head.h \
+         include/chronos/http_impl_body.h include/chronos/http_impl_helpers.h \
          include/chronos/Runtime.hpp include/chronos/Config.hpp lib/libchronos_runtime.a \
          lib/cmake/Chronos/ChronosConfig.cmake lib/cmake/ChronosSDK/ChronosSDKConfig.cmake \
          lib/pkgconfig/chronos.pc lib/pkgconfig/chronos-sdk.pc share/chronos/chronos.yaml \

@@ -13,8 +13,14 @@ trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/prefix" >"$work/install.log" ||
   { cat "$work/install.log"; exit 1; }
-for header in plugin.h plugin.hpp plugin_config.h http.h http_impl.h http.hpp; do
+for header in plugin.h plugin.hpp plugin_config.h http.h http.hpp http_impl.h \
+              http_impl_state.h http_impl_chars.h http_impl_first_line.h http_impl_fields.h \
+              http_impl_framing.h http_impl_head.h http_impl_body.h http_impl_helpers.h; do
   test -f "$work/prefix/include/chronos/$header"
+done
+# ... and no header of the source tree is left out of that list or of the install.
+for header in $(cd "$source/sdk/include/chronos" && ls); do
+  [[ -f $work/prefix/include/chronos/$header ]] || { echo "FAIL: $header is not installed"; exit 1; }
 done
 test -f "$work/prefix/lib/cmake/ChronosSDK/ChronosSDKConfig.cmake"
 

@@ -34,24 +34,4 @@ static int64_t echo_on_data(void* instance, chronos_conn* conn, void* conn_state
   return (int64_t)len;
 }
 
-static const chronos_plugin echo_plugin = {
-    .abi_major = CHRONOS_ABI_MAJOR,
-    .abi_minor = CHRONOS_ABI_MINOR,
-    .size = sizeof(chronos_plugin),
-    .name = "echo",
-    .version = "1.0.0",
-    .init = echo_init,
-    .shutdown = echo_shutdown,
-    .on_open = NULL,
-    .on_data = echo_on_data,
-    .on_close = NULL,
-};
-
-CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t host_abi_major,
-                                                          uint32_t host_abi_minor) {
-  /* A different major breaks the ABI. (The host itself refuses a plugin built for a newer
-   * minor than its own.) */
-  (void)host_abi_minor;
-  if (host_abi_major != CHRONOS_ABI_MAJOR) return NULL;
-  return &echo_plugin;
-}
+CHRONOS_PLUGIN_C("echo", "1.0.0", echo_init, echo_shutdown, NULL, echo_on_data, NULL)

@@ -60,24 +60,4 @@ static int64_t upper_on_data(void* instance, chronos_conn* conn, void* conn_stat
   return (int64_t)lines_end;
 }
 
-static const chronos_plugin upper_plugin = {
-    .abi_major = CHRONOS_ABI_MAJOR,
-    .abi_minor = CHRONOS_ABI_MINOR,
-    .size = sizeof(chronos_plugin),
-    .name = "upper",
-    .version = "1.0.0",
-    .init = upper_init,
-    .shutdown = upper_shutdown,
-    .on_open = NULL,
-    .on_data = upper_on_data,
-    .on_close = NULL,
-};
-
-CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t host_abi_major,
-                                                          uint32_t host_abi_minor) {
-  /* A different major breaks the ABI. (The host itself refuses a plugin built for a newer
-   * minor than its own.) */
-  (void)host_abi_minor;
-  if (host_abi_major != CHRONOS_ABI_MAJOR) return NULL;
-  return &upper_plugin;
-}
+CHRONOS_PLUGIN_C("upper", "1.0.0", upper_init, upper_shutdown, NULL, upper_on_data, NULL)

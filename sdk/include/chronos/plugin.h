@@ -110,6 +110,31 @@ typedef struct chronos_plugin {
 typedef const chronos_plugin* (*chronos_plugin_entry_fn)(uint32_t host_abi_major,
                                                          uint32_t host_abi_minor);
 
+/* For a plugin in C: defines its descriptor and the entry point that returns it to a host of
+ * the same ABI major (the host itself refuses a plugin built for a newer minor than its own).
+ * on_open and on_close may be NULL; in C++, plugin.hpp's CHRONOS_PLUGIN does this.
+ *
+ *   CHRONOS_PLUGIN_C("echo", "1.0.0", echo_init, echo_shutdown, NULL, echo_on_data, NULL)
+ */
+#define CHRONOS_PLUGIN_C(name_, version_, init_, shutdown_, on_open_, on_data_, on_close_) \
+  static const chronos_plugin chronos_plugin_descriptor_ = {                               \
+      .abi_major = CHRONOS_ABI_MAJOR,                                                      \
+      .abi_minor = CHRONOS_ABI_MINOR,                                                      \
+      .size = sizeof(chronos_plugin),                                                      \
+      .name = (name_),                                                                     \
+      .version = (version_),                                                               \
+      .init = (init_),                                                                     \
+      .shutdown = (shutdown_),                                                             \
+      .on_open = (on_open_),                                                               \
+      .on_data = (on_data_),                                                               \
+      .on_close = (on_close_),                                                             \
+  };                                                                                       \
+  CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t host_abi_major,       \
+                                                            uint32_t host_abi_minor) {     \
+    (void)host_abi_minor;                                                                  \
+    return host_abi_major == CHRONOS_ABI_MAJOR ? &chronos_plugin_descriptor_ : NULL;       \
+  }
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,82 +53,80 @@ static inline int chronos_cfg_hex4_(const char* p, const char* end, unsigned* ou
   return 1;
 }
 
+/* Writes code point cp as UTF-8 into out; returns how many bytes (1..4). */
+static inline int chronos_cfg_utf8_(unsigned cp, unsigned char out[4]) {
+  if (cp < 0x80) {
+    out[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (unsigned char)(0xC0 | (cp >> 6));
+    out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (unsigned char)(0xE0 | (cp >> 12));
+    out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (unsigned char)(0xF0 | (cp >> 18));
+  out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* A \uXXXX escape at p (its backslash), and the \uXXXX of the low surrogate a high one needs:
+ * stores the code point in *cp and returns the pointer after the escape(s), or NULL. */
+static inline const char* chronos_cfg_unicode_(const char* p, const char* end, unsigned* cp) {
+  unsigned low;
+  if (!chronos_cfg_hex4_(p + 2, end, cp)) return NULL;
+  p += 6;
+  if (*cp >= 0xDC00 && *cp <= 0xDFFF) return NULL; /* a low surrogate alone */
+  if (*cp >= 0xD800 && *cp <= 0xDBFF) {            /* a high one needs its low partner */
+    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !chronos_cfg_hex4_(p + 2, end, &low) ||
+        low < 0xDC00 || low > 0xDFFF)
+      return NULL;
+    *cp = 0x10000 + ((*cp - 0xD800) << 10) + (low - 0xDC00);
+    p += 6;
+  }
+  return p;
+}
+
+/* The escape at *pp (its backslash, with at least one byte after it), as chronos_cfg_char_. */
+static inline int chronos_cfg_escape_(const char** pp, const char* end, unsigned char out[4]) {
+  static const char from[8] = {'"', '\\', '/', 'b', 'f', 'n', 'r', 't'};
+  static const char to[8] = {'"', '\\', '/', '\b', '\f', '\n', '\r', '\t'};
+  const char* p = *pp;
+  const char* hit;
+  unsigned cp;
+  if (p[1] == 'u') {
+    if ((p = chronos_cfg_unicode_(p, end, &cp)) == NULL) return -1;
+    *pp = p;
+    return chronos_cfg_utf8_(cp, out);
+  }
+  hit = (const char*)memchr(from, p[1], sizeof from);
+  if (hit == NULL) return -1;
+  out[0] = (unsigned char)to[hit - from];
+  *pp = p + 2;
+  return 1;
+}
+
 /* Decodes the next character of a JSON string whose opening quote is behind *pp: writes its
  * UTF-8 bytes to out and returns how many (1..4), or 0 at the closing quote (consumed), or -1
  * if the string is malformed or unterminated. */
 static inline int chronos_cfg_char_(const char** pp, const char* end, unsigned char out[4]) {
   const char* p = *pp;
-  unsigned cp;
   if (p >= end) return -1;
   if (*p == '"') {
     *pp = p + 1;
     return 0;
   }
   if ((unsigned char)*p < 0x20) return -1; /* JSON forbids raw control characters */
-  if (*p != '\\') {
-    out[0] = (unsigned char)*p;
-    *pp = p + 1;
-    return 1;
-  }
-  if (end - p < 2) return -1;
-  switch (p[1]) {
-    case '"':
-    case '\\':
-    case '/':
-      out[0] = (unsigned char)p[1];
-      break;
-    case 'b':
-      out[0] = '\b';
-      break;
-    case 'f':
-      out[0] = '\f';
-      break;
-    case 'n':
-      out[0] = '\n';
-      break;
-    case 'r':
-      out[0] = '\r';
-      break;
-    case 't':
-      out[0] = '\t';
-      break;
-    case 'u':
-      if (!chronos_cfg_hex4_(p + 2, end, &cp)) return -1;
-      p += 6;
-      if (cp >= 0xDC00 && cp <= 0xDFFF) return -1; /* a low surrogate alone */
-      if (cp >= 0xD800 && cp <= 0xDBFF) {          /* a high one needs its low partner */
-        unsigned low;
-        if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !chronos_cfg_hex4_(p + 2, end, &low) ||
-            low < 0xDC00 || low > 0xDFFF)
-          return -1;
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        p += 6;
-      }
-      *pp = p;
-      if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-      }
-      if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-      }
-      if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | (cp >> 12));
-        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-      }
-      out[0] = (unsigned char)(0xF0 | (cp >> 18));
-      out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-      out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-      out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-      return 4;
-    default:
-      return -1;
-  }
-  *pp = p + 2;
+  if (*p == '\\') return end - p < 2 ? -1 : chronos_cfg_escape_(pp, end, out);
+  out[0] = (unsigned char)*p;
+  *pp = p + 1;
   return 1;
 }
 
