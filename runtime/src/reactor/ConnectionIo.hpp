@@ -49,9 +49,11 @@ class ConnectionIo {
   enum class Outcome { idle, closed, yielded };
   static void run_job(void* self, std::uint64_t handle, std::uint64_t);
   void serve_job(ConnectionSlot& c);
-  Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
+  // The steps of one serve, defined (and, being on every message's path, inlined) in
+  // ConnectionIo.cpp only: a call per step measured +20 instructions per echo message.
+  [[gnu::always_inline]] inline Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
   bool open(ConnectionSlot& c);
-  Outcome serve_io(ConnectionSlot& c);
+  [[gnu::always_inline]] inline Outcome serve_io(ConnectionSlot& c);
   bool read_and_deliver(ConnectionSlot& c, std::size_t& budget);
   bool deliver(ConnectionSlot& c);
   bool flush(ConnectionSlot& c);

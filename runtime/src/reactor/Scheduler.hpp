@@ -83,9 +83,11 @@ class Scheduler {
   // Scheduler.cpp
   void start();
   void serve_round(epoll_event* events, int n);
-  void dispatch(const epoll_event& event);
+  // On every event's path and defined in Scheduler.cpp only, so inlined there (measured: each
+  // call costs about 10 instructions per echo message).
+  [[gnu::always_inline]] inline void dispatch(const epoll_event& event);
   void notify(ConnectionSlot& c, std::uint32_t events);
-  void serve_inline(ConnectionSlot& c);
+  [[gnu::always_inline]] inline void serve_inline(ConnectionSlot& c);
   void flush_jobs();
   void shutdown();
   void close_all_connections();
