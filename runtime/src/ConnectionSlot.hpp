@@ -21,7 +21,9 @@
 
 namespace chronos {
 
+class ActiveJobs;
 class PluginInstance;
+struct HandlerNames;
 struct ListenerState;
 
 namespace conn_event {
@@ -56,6 +58,8 @@ struct ConnectionSlot {
   std::shared_ptr<PluginInstance> plugin;      // released by the owner at close
   const ListenerState* listener_id = nullptr;  // identity only, for the reactor
   const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
+  ActiveJobs* active = nullptr;                // the listener's max_active count; never freed
+  const HandlerNames* names = nullptr;         // for the watchdog; never freed
   std::size_t max_buffer = 0;
   std::uint32_t idle_timeout_ms = 0;
   bool inline_mode = false;

@@ -63,6 +63,9 @@ constexpr Key<Config> kTop[] = {
      [](ConfigParser& p, const Entry& e, Config& c) {
        set_integer(p.reader(), e, 1, kMaxTimeoutMs, c.reload_timeout_ms);
      }},
+    {"slow_handler_ms", kRestart, "1000",
+     runtime_integer<0, kMaxTimeoutMs, &RuntimeConfig::slow_handler_ms>,
+     [](const Config& c) { return std::to_string(c.runtime.slow_handler_ms); }},
     {"log", kOptional, "{}", [](ConfigParser& p, const Entry& e, Config& c) { p.log(e, c); }},
     {"plugins", kOptional, "[]", [](ConfigParser& p, const Entry& e, Config&) { p.plugins(e); }},
     {"listeners", kOptional, "[]",
@@ -107,6 +110,9 @@ constexpr Key<ListenerDraft> kListener[] = {
     {"execution", kOptional, "pool", parse_execution},
     {"drain_timeout_ms", kOptional, "0",
      listener_integer<0, kMaxTimeoutMs, &ListenerConfig::drain_timeout_ms>},
+    // No default text: left out, the cap is automatic (ListenerConfig::max_active 0).
+    {"max_active", kOptional, "",
+     listener_integer<1, kMaxConnections, &ListenerConfig::max_active>},
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "Assert.hpp"
 #include "PluginInstance.hpp"
 #include "chronos/WorkerPool.hpp"
+#include "reactor/ActiveJobs.hpp"
 #include "reactor/ListenerSet.hpp"
 #include "reactor/Timers.hpp"
 
@@ -28,21 +29,34 @@ void ConnectionIo::run_job(void* self, std::uint64_t handle, std::uint64_t) {
     Counters::add(io.counters_.stale);
     return;  // the connection closed and its slot was reused: not ours to touch
   }
-  io.serve_job(*c);
+  // Read while we own the connection: serving may release it, and the count outlives it.
+  ActiveJobs* active = c->active;
+  if (io.serve_job(*c)) active->finish(io.watchdog_.thread_index());
 }
 
-void ConnectionIo::serve_job(ConnectionSlot& c) {
+// True when the connection's job is over (released or closed), false when it goes on in a
+// continuation job.
+bool ConnectionIo::serve_job(ConnectionSlot& c) {
   while (serve(c) == Served::yielded) {
     // Gives others a turn while keeping ownership: the continuation goes to the back of the
     // line. If the queue is full, carry on ourselves (kContinue is set).
     if (pool_->submit(job_for(c.handle()))) {
       Counters::add(counters_.submitted);
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 ConnectionIo::Served ConnectionIo::serve(ConnectionSlot& c) {
+  HandlerSlot& slot = watchdog_.mine();
+  slot.begin(c.handle(), c.names);
+  const Served served = serve_owned(c);
+  slot.end();
+  return served;
+}
+
+ConnectionIo::Served ConnectionIo::serve_owned(ConnectionSlot& c) {
   for (;;) {
     // The caller owns an open connection: only the owner may take its bits.
     CHRONOS_ASSERT((c.state.load(std::memory_order_relaxed) & (ev::kOwned | ev::kClosed)) ==

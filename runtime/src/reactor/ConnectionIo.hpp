@@ -15,6 +15,7 @@
 #include "ConnectionSlot.hpp"
 #include "chronos/Job.hpp"
 #include "reactor/Counters.hpp"
+#include "reactor/Watchdog.hpp"
 
 namespace spdlog {
 class logger;
@@ -26,16 +27,17 @@ class WorkerPool;
 
 class ConnectionIo {
  public:
-  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop,
-               spdlog::logger& log) noexcept
-      : table_(table), counters_(counters), stop_(stop), log_(log) {}
+  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop, spdlog::logger& log,
+               Watchdog& watchdog) noexcept
+      : table_(table), counters_(counters), stop_(stop), log_(log), watchdog_(watchdog) {}
 
   enum class Served {
     released,  // nothing left to do: ownership given back
     closed,    // the slot is released: the caller must not touch it
     yielded    // the read budget is used up: still owned, kContinue set
   };
-  // The caller owns `c` (it turned kOwned on, or was handed the connection's job).
+  // The caller owns `c` (it turned kOwned on, or was handed the connection's job). The calling
+  // thread's watchdog slot names the connection meanwhile.
   Served serve(ConnectionSlot& c);
   void close(ConnectionSlot& c, bool call_on_close);
 
@@ -48,7 +50,8 @@ class ConnectionIo {
  private:
   enum class Outcome { idle, closed, yielded };
   static void run_job(void* self, std::uint64_t handle, std::uint64_t);
-  void serve_job(ConnectionSlot& c);
+  bool serve_job(ConnectionSlot& c);
+  Served serve_owned(ConnectionSlot& c);
   Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
   bool open(ConnectionSlot& c);
   Outcome serve_io(ConnectionSlot& c);
@@ -60,6 +63,7 @@ class ConnectionIo {
   Counters& counters_;
   StopSignal& stop_;
   spdlog::logger& log_;
+  Watchdog& watchdog_;
   WorkerPool* pool_ = nullptr;
 };
 

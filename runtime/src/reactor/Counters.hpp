@@ -18,7 +18,8 @@ namespace chronos {
 // request: they count connections, batches and failures.
 struct Counters {
   std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, submitted{0},
-      queue_full{0}, stale{0}, idle_closed{0}, oversized{0}, accept_errors{0}, drained{0};
+      queue_full{0}, stale{0}, idle_closed{0}, oversized{0}, accept_errors{0}, drained{0},
+      slow_handlers{0};
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.fetch_add(n, std::memory_order_relaxed);

@@ -10,12 +10,15 @@
 //   Mailbox         tasks posted to the reactor from other threads
 //   Timers          one deadline structure for idle timeouts, drains and back-offs
 //   ListenerSet     the listeners as configured now
+//   ActiveJobs      each listener's max_active: jobs counted, connections waiting for room
+//   Watchdog        its own thread, naming handlers that run past slow_handler_ms
 //   ConnectionIo    what a connection's owner runs (another thread role: see its header)
 // Everything here but stop(), stats() and the test hooks is the reactor thread's (or runs
 // before run()).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,11 +32,13 @@
 #include "chronos/MPMCQueue.hpp"
 #include "chronos/Runtime.hpp"
 #include "chronos/WorkerPool.hpp"
+#include "reactor/ActiveJobs.hpp"
 #include "reactor/ConnectionIo.hpp"
 #include "reactor/Counters.hpp"
 #include "reactor/ListenerSet.hpp"
 #include "reactor/Mailbox.hpp"
 #include "reactor/Timers.hpp"
+#include "reactor/Watchdog.hpp"
 #include "reactor/Watchers.hpp"
 
 namespace spdlog {
@@ -86,6 +91,8 @@ class Scheduler {
   void dispatch(const epoll_event& event);
   void notify(ConnectionSlot& c, std::uint32_t events);
   void serve_inline(ConnectionSlot& c);
+  void admit(ActiveJobs& active, bool force);
+  void admit_waiting(bool force);
   void flush_jobs();
   void shutdown();
   void close_all_connections();
@@ -101,6 +108,8 @@ class Scheduler {
   void resume_accepting();
   // Reload.cpp
   void schedule_drains(const ListenerSet::Listeners& retired);
+  void apply_caps();
+  const HandlerNames* names_for(const ListenerConfig& listener);
   void on_timer(const Timers::Deadline& due);
 
   RuntimeConfig config_;
@@ -118,7 +127,11 @@ class Scheduler {
   StopSignal stop_;
   Mailbox mailbox_;  // and with Runtime::post's callers
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
-  ConnectionIo io_{table_, counters_, stop_, *log_};
+  // Indexed by handler thread: each worker, then the reactor (Watchdog::thread_index).
+  std::size_t workers_;
+  Watchdog watchdog_{workers_ + 1, config_.slow_handler_ms, *log_, counters_};
+  ActiveJobsRegistry active_{workers_ + 1};  // the reactor's, but for the owners' finish()
+  ConnectionIo io_{table_, counters_, stop_, *log_, watchdog_};
 
   // The reactor thread's alone.
   ListenerSet listeners_;
@@ -129,6 +142,7 @@ class Scheduler {
   std::vector<Job> pending_;           // jobs that did not fit in the queue, oldest first
   std::vector<std::uint64_t> inline_ready_;    // inline connections that yielded
   std::vector<std::uint64_t> inline_serving_;  // the ones being served again this round
+  std::deque<HandlerNames> names_;             // interned; the watchdog reads them
   bool bound_ = false;
   bool paused_ = false;    // the queue is full: accept nothing until it drains
   bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
