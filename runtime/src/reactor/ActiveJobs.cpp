@@ -1,26 +1,6 @@
 #include "reactor/ActiveJobs.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <system_error>
-
 namespace chronos {
-
-Doorbell::Doorbell() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (!fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
-}
-
-void Doorbell::ring() noexcept {
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const auto ignored = ::write(fd_.get(), &one, sizeof(one));
-}
-
-void Doorbell::drain() noexcept {
-  std::uint64_t value;
-  [[maybe_unused]] const auto ignored = ::read(fd_.get(), &value, sizeof(value));
-}
 
 ActiveJobs::ActiveJobs(std::string listener, std::size_t threads, Doorbell& doorbell)
     : finished_(std::make_unique<Finished[]>(threads)),

@@ -27,22 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "chronos/Fd.hpp"
 #include "chronos/MPMCQueue.hpp"
+#include "reactor/Counters.hpp"
 
 namespace chronos {
-
-// An eventfd that any thread rings and the reactor drains.
-class Doorbell {
- public:
-  Doorbell();  // throws std::system_error
-  int fd() const noexcept { return fd_.get(); }
-  void ring() noexcept;   // any thread: one eventfd write
-  void drain() noexcept;  // reactor thread
-
- private:
-  Fd fd_;
-};
 
 class ActiveJobs {
  public:

@@ -27,13 +27,23 @@ struct Counters {
   RuntimeStats snapshot() const noexcept;
 };
 
+// An eventfd that any thread rings and the reactor drains.
+class Doorbell {
+ public:
+  Doorbell();  // throws std::system_error
+  int fd() const noexcept { return fd_.get(); }
+  void ring() noexcept;   // any thread: one eventfd write
+  void drain() noexcept;  // reactor thread
+
+ private:
+  Fd fd_;
+};
+
 // stop() from any thread (even a signal handler), and "the last connection closed while
 // stopping" from that connection's owner, both wake the reactor through one eventfd.
 class StopSignal {
  public:
-  StopSignal();  // throws std::system_error
-
-  int fd() const noexcept { return fd_.get(); }
+  int fd() const noexcept { return bell_.fd(); }
 
   // Any thread. Release, paired with requested()'s acquire: the reactor can also leave its loop
   // by seeing the flag without reading the eventfd, and what the stopping thread did before
@@ -47,10 +57,10 @@ class StopSignal {
   // means the reactor's own wait (bounded) notices instead.
   bool requested_relaxed() const noexcept { return stopping_.load(std::memory_order_relaxed); }
 
-  void wake() noexcept;   // one eventfd write
+  void wake() noexcept { bell_.ring(); }
   void drain() noexcept;  // reactor thread: read the eventfd, and remember the request
  private:
-  Fd fd_;
+  Doorbell bell_;  // throws std::system_error when made
   std::atomic<bool> stopping_{false};
 };
 

@@ -30,7 +30,7 @@ void drain_eventfd(int fd) noexcept {
 
 }  // namespace
 
-// ---- Counters and StopSignal (Counters.hpp): small enough to live with their one user.
+// ---- Counters, Doorbell and StopSignal (Counters.hpp): small enough to live with their one user.
 
 RuntimeStats Counters::snapshot() const noexcept {
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
@@ -50,17 +50,19 @@ RuntimeStats Counters::snapshot() const noexcept {
   return s;
 }
 
-StopSignal::StopSignal() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+Doorbell::Doorbell() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-void StopSignal::wake() noexcept {
+void Doorbell::ring() noexcept {
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto ignored = ::write(fd_.get(), &one, sizeof(one));
 }
 
+void Doorbell::drain() noexcept { drain_eventfd(fd_.get()); }
+
 void StopSignal::drain() noexcept {
-  drain_eventfd(fd_.get());
+  bell_.drain();
   // Relaxed: the eventfd read already ordered us after the writer's request().
   stopping_.store(true, std::memory_order_relaxed);
 }
