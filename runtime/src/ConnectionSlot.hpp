@@ -22,6 +22,7 @@
 namespace chronos {
 
 class ActiveJobs;
+class JobsFinished;
 class PluginInstance;
 struct HandlerNames;
 struct ListenerState;
@@ -58,7 +59,10 @@ struct ConnectionSlot {
   std::shared_ptr<PluginInstance> plugin;      // released by the owner at close
   const ListenerState* listener_id = nullptr;  // identity only, for the reactor
   const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
-  ActiveJobs* active = nullptr;                // the listener's max_active count; never freed
+  // The listener's max_active count (never freed): its reactor side, read by the reactor only
+  // while it owns the connection, and the side the owner counts a finished job into.
+  ActiveJobs* active = nullptr;
+  JobsFinished* finished = nullptr;
   const HandlerNames* names = nullptr;         // for the watchdog; never freed
   std::size_t max_buffer = 0;
   std::uint32_t idle_timeout_ms = 0;

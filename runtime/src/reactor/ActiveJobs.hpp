@@ -15,6 +15,9 @@
 // finishing owner that sees `wanted_` rings the doorbell (one eventfd write), and the reactor
 // queues the waiting connections in the room there is: a syscall only while something waits.
 //
+// The two thread roles are two types: JobsFinished is all a connection's owner may touch (its
+// thread's count, the request flag, the doorbell); ActiveJobs, which holds it, is the reactor's.
+//
 // One per listener name, shared by the listener's generations across reloads and never freed
 // while the scheduler lives (an owner may still count into it after its connection closed).
 #pragma once
@@ -27,21 +30,51 @@
 #include <string>
 #include <vector>
 
+#include "Assert.hpp"
 #include "chronos/MPMCQueue.hpp"
 #include "reactor/Counters.hpp"
 
 namespace chronos {
 
+// The owners' side of a listener's count: one finished-jobs line per handler thread, each
+// written only by its thread, and the reactor's request to be told when one finishes.
+class JobsFinished {
+ public:
+  // `threads`: how many threads may finish jobs (the workers, plus one index for the reactor).
+  JobsFinished(std::size_t threads, Doorbell& doorbell);
+
+  // ---- The owner thread `thread` (Watchdog::thread_index), as one of the listener's jobs ends
+  // (ownership given back, or the connection closed).
+  void finish(std::size_t thread) noexcept;
+
+ private:
+  friend class ActiveJobs;  // the reactor's side
+  std::uint64_t fold() const noexcept;
+  void ask() noexcept;
+
+  struct alignas(kCacheLine) Line {
+    std::atomic<std::uint64_t> count{0};
+  };
+  std::unique_ptr<Line[]> lines_;
+  std::size_t threads_;
+  Doorbell& doorbell_;
+  alignas(kCacheLine) std::atomic<bool> wanted_{false};  // written only while something waits
+};
+
+// The reactor thread's: a listener's jobs started, its cap, and its connections waiting for room.
 class ActiveJobs {
  public:
   static constexpr std::size_t kNoCap = static_cast<std::size_t>(-1);
 
-  // `threads`: how many threads may finish jobs (the workers, plus one index for the reactor).
-  ActiveJobs(std::string listener, std::size_t threads, Doorbell& doorbell);
+  ActiveJobs(std::string listener, std::size_t threads, Doorbell& doorbell)
+      : finished_(threads, doorbell), listener_(std::move(listener)) {}
 
-  // ---- The reactor thread's.
+  JobsFinished& finished() noexcept { return finished_; }  // for the connections' owners
   const std::string& listener() const noexcept { return listener_; }
-  void set_cap(std::size_t cap) noexcept { cap_ = cap; }
+  void set_cap(std::size_t cap) noexcept {
+    CHRONOS_ASSERT(cap >= 1);
+    cap_ = cap;
+  }
   // Counts a job about to be queued, if the cap leaves room (always, with `force`).
   bool try_start(bool force = false) noexcept;
   // The connection `handle` is owned by the reactor and waits for room.
@@ -57,24 +90,12 @@ class ActiveJobs {
     }
   }
 
-  // ---- The thread at `thread` that owned one of this listener's jobs, when the job finishes.
-  void finish(std::size_t thread) noexcept;
-
  private:
-  struct alignas(kCacheLine) Finished {
-    std::atomic<std::uint64_t> count{0};
-  };
-  std::uint64_t fold() const noexcept;
   bool room_after_asking() noexcept;
 
-  // Shared with the owners: one line each, and the request flag, read by every finish().
-  std::unique_ptr<Finished[]> finished_;
-  std::size_t threads_;
-  Doorbell& doorbell_;
-  alignas(kCacheLine) std::atomic<bool> wanted_{false};
-  // The reactor's alone.
+  JobsFinished finished_;  // shared with the owners
   alignas(kCacheLine) std::uint64_t started_ = 0;
-  std::uint64_t finished_seen_ = 0;  // fold() as last read: never more than the true total
+  std::uint64_t finished_seen_ = 0;  // finished_.fold() as last read: never above the true total
   std::size_t cap_ = kNoCap;
   std::deque<std::uint64_t> waiting_;
   std::string listener_;

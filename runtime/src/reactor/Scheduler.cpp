@@ -115,6 +115,8 @@ void Scheduler::run() {
 void Scheduler::start() {
   running_ = true;
   pool_.emplace(queue_, workers_, log_);
+  // The watchdog's slots and the max_active lines are indexed by worker: one each, + the reactor.
+  CHRONOS_ASSERT(pool_->size() == workers_);
   io_.use_pool(*pool_);
   watchdog_.start();
   // With a CPU of its own the reactor costs the workers nothing by waking for each event; when

@@ -129,6 +129,9 @@ class Scheduler {
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
   // Indexed by handler thread: each worker, then the reactor (Watchdog::thread_index).
   std::size_t workers_;
+  // Interned by the reactor (apply_caps), read by the watchdog through the handlers' slots:
+  // declared before it, so they outlive its thread.
+  std::deque<HandlerNames> names_;
   Watchdog watchdog_{workers_ + 1, config_.slow_handler_ms, *log_, counters_};
   ActiveJobsRegistry active_{workers_ + 1};  // the reactor's, but for the owners' finish()
   ConnectionIo io_{table_, counters_, stop_, *log_, watchdog_};
@@ -142,7 +145,6 @@ class Scheduler {
   std::vector<Job> pending_;           // jobs that did not fit in the queue, oldest first
   std::vector<std::uint64_t> inline_ready_;    // inline connections that yielded
   std::vector<std::uint64_t> inline_serving_;  // the ones being served again this round
-  std::deque<HandlerNames> names_;             // interned; the watchdog reads them
   bool bound_ = false;
   bool paused_ = false;    // the queue is full: accept nothing until it drains
   bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
