@@ -34,18 +34,13 @@ void JobsFinished::finish(std::size_t thread) noexcept {
     doorbell_.ring();
 }
 
-bool ActiveJobs::try_start(bool force) noexcept {
-  // finished_seen_ only lags the true total, so this overestimates what is active: room here
-  // is room indeed, and only a full look needs the fold.
-  if (!force && started_ - finished_seen_ >= cap_) {
-    const std::uint64_t folded = finished_.fold();
-    // Every count only grows, and a job is started before it can finish.
-    CHRONOS_ASSERT(folded >= finished_seen_ && folded <= started_);
-    finished_seen_ = folded;
-    if (started_ - finished_seen_ >= cap_) return false;
-  }
-  ++started_;
-  return true;
+// At the cap as last seen: reads every thread's finished count.
+bool ActiveJobs::room_after_fold() noexcept {
+  const std::uint64_t folded = finished_.fold();
+  // Every count only grows, and a job is started before it can finish.
+  CHRONOS_ASSERT(folded >= finished_seen_ && folded <= started_);
+  finished_seen_ = folded;
+  return started_ - finished_seen_ < cap_;
 }
 
 // At the cap with connections waiting: ask the owners for the doorbell, then look once more.

@@ -76,7 +76,13 @@ class ActiveJobs {
     cap_ = cap;
   }
   // Counts a job about to be queued, if the cap leaves room (always, with `force`).
-  bool try_start(bool force = false) noexcept;
+  bool try_start(bool force = false) noexcept {
+    // finished_seen_ only lags the true total, so this overestimates what is active: room here
+    // is room indeed, and only a full look needs the fold.
+    if (!force && started_ - finished_seen_ >= cap_ && !room_after_fold()) return false;
+    ++started_;
+    return true;
+  }
   // The connection `handle` is owned by the reactor and waits for room.
   void wait(std::uint64_t handle) { waiting_.push_back(handle); }
   bool has_waiting() const noexcept { return !waiting_.empty(); }
@@ -91,6 +97,7 @@ class ActiveJobs {
   }
 
  private:
+  bool room_after_fold() noexcept;
   bool room_after_asking() noexcept;
 
   JobsFinished finished_;  // shared with the owners

@@ -34,13 +34,15 @@ void ConnectionIo::run_job(void* self, std::uint64_t handle, std::uint64_t) {
   }
   // Read while we own the connection: serving may release it, and the count outlives it.
   JobsFinished* finished = c->finished;
-  if (io.serve_job(*c)) finished->finish(io.watchdog_.thread_index());
+  // This worker's index, looked up once per job: its watchdog slot and its max_active line.
+  const std::size_t thread = io.watchdog_.thread_index();
+  if (io.serve_job(*c, io.watchdog_.slot(thread))) finished->finish(thread);
 }
 
 // True when the connection's job is over (released or closed), false when it goes on in a
 // continuation job.
-bool ConnectionIo::serve_job(ConnectionSlot& c) {
-  while (serve(c) == Served::yielded) {
+bool ConnectionIo::serve_job(ConnectionSlot& c, HandlerSlot& slot) {
+  while (serve(c, slot) == Served::yielded) {
     // Gives others a turn while keeping ownership: the continuation goes to the back of the
     // line. If the queue is full, carry on ourselves (kContinue is set).
     if (pool_->submit(job_for(c.handle()))) {
@@ -52,7 +54,10 @@ bool ConnectionIo::serve_job(ConnectionSlot& c) {
 }
 
 ConnectionIo::Served ConnectionIo::serve(ConnectionSlot& c) {
-  HandlerSlot& slot = watchdog_.mine();
+  return serve(c, watchdog_.slot(watchdog_.thread_index()));
+}
+
+ConnectionIo::Served ConnectionIo::serve(ConnectionSlot& c, HandlerSlot& slot) {
   slot.begin(c.handle(), c.names);
   const Served served = serve_owned(c);
   slot.end();

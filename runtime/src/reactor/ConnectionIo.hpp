@@ -50,7 +50,8 @@ class ConnectionIo {
  private:
   enum class Outcome { idle, closed, yielded };
   static void run_job(void* self, std::uint64_t handle, std::uint64_t);
-  bool serve_job(ConnectionSlot& c);
+  bool serve_job(ConnectionSlot& c, HandlerSlot& slot);
+  Served serve(ConnectionSlot& c, HandlerSlot& slot);  // `slot`: the calling thread's
   Served serve_owned(ConnectionSlot& c);
   Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
   bool open(ConnectionSlot& c);

@@ -11,17 +11,6 @@
 
 namespace chronos {
 
-void HandlerSlot::begin(std::uint64_t handle, const HandlerNames* names) noexcept {
-  // The writer side of a seqlock: odd, a release fence, the data, even again with release. A
-  // reader that saw any of this job's data sees seq_ changed, and takes nothing half-written.
-  // On x86 all of it is plain stores to a line only this thread writes.
-  seq_.store(++written_, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  handle_.store(handle, std::memory_order_relaxed);
-  names_.store(names, std::memory_order_relaxed);
-  seq_.store(++written_, std::memory_order_release);
-}
-
 std::optional<HandlerSlot::Snapshot> HandlerSlot::read() const noexcept {
   // Acquire: the data of the job whose even seq_ we read is visible.
   const std::uint64_t before = seq_.load(std::memory_order_acquire);
@@ -43,11 +32,6 @@ Watchdog::Watchdog(std::size_t threads, std::uint32_t threshold_ms, spdlog::logg
       log_(log),
       counters_(counters),
       seen_(threads) {}
-
-std::size_t Watchdog::thread_index() const noexcept {
-  const std::size_t worker = WorkerPool::current_worker();
-  return worker < threads_ - 1 ? worker : threads_ - 1;
-}
 
 void Watchdog::start() {
   if (threshold_ms_ == 0 || thread_.joinable()) return;

@@ -20,7 +20,9 @@
 #include <thread>
 #include <vector>
 
+#include "Assert.hpp"
 #include "chronos/MPMCQueue.hpp"
+#include "chronos/WorkerPool.hpp"
 
 namespace spdlog {
 class logger;
@@ -39,7 +41,16 @@ struct HandlerNames {
 class alignas(kCacheLine) HandlerSlot {
  public:
   // The owning thread, around each serve of a connection.
-  void begin(std::uint64_t handle, const HandlerNames* names) noexcept;
+  void begin(std::uint64_t handle, const HandlerNames* names) noexcept {
+    // The writer side of a seqlock: odd, a release fence, the data, even again with release. A
+    // reader that saw any of this job's data sees seq_ changed, and takes nothing half-written.
+    // On x86 all of it is plain stores to a line only this thread writes.
+    seq_.store(++written_, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    handle_.store(handle, std::memory_order_relaxed);
+    names_.store(names, std::memory_order_relaxed);
+    seq_.store(++written_, std::memory_order_release);
+  }
   void end() noexcept { handle_.store(0, std::memory_order_relaxed); }  // the reader may lag
 
   struct Snapshot {
@@ -66,8 +77,14 @@ class Watchdog {
 
   // The calling thread's index among the `threads`: worker i's is i, any other thread's (the
   // reactor's) the last one. ActiveJobs counts per thread by the same index.
-  std::size_t thread_index() const noexcept;
-  HandlerSlot& mine() noexcept { return slots_[thread_index()]; }
+  std::size_t thread_index() const noexcept {
+    const std::size_t worker = WorkerPool::current_worker();
+    return worker < threads_ - 1 ? worker : threads_ - 1;
+  }
+  HandlerSlot& slot(std::size_t thread) noexcept {
+    CHRONOS_ASSERT(thread < threads_);
+    return slots_[thread];
+  }
   void start();          // its thread, unless disabled
   void stop() noexcept;  // joins it
 
