@@ -51,7 +51,9 @@ class alignas(kCacheLine) HandlerSlot {
     names_.store(names, std::memory_order_relaxed);
     seq_.store(++written_, std::memory_order_release);
   }
-  void end() noexcept { handle_.store(0, std::memory_order_relaxed); }  // the reader may lag
+  // Relaxed: it only tells the reader "idle", and a reader that sees it late merely takes the
+  // job for still running until its next scan; the next begin() changes seq_ anyway.
+  void end() noexcept { handle_.store(0, std::memory_order_relaxed); }
 
   struct Snapshot {
     std::uint64_t job;  // changes with every begin()
