@@ -109,6 +109,8 @@ TEST_CASE("defaults fill everything the file leaves out", "[config]") {
   CHECK(listener.max_buffer_bytes == 1048576);
   CHECK(listener.execution == Execution::pool);
   CHECK(listener.drain_timeout_ms == 0);
+  CHECK(listener.max_active == 0);  // auto
+  CHECK(config.runtime.slow_handler_ms == 1000);
 }
 
 TEST_CASE("every setting is read", "[config]") {
@@ -260,7 +262,8 @@ TEST_CASE("unknown keys get a suggestion or the list of known keys", "[config]")
         std::vector<std::string>{"c.yaml:1:1: unknown key 'listners'; did you mean 'listeners'?"});
   CHECK(errors_of("colour: red\n") ==
         std::vector<std::string>{"c.yaml:1:1: unknown key 'colour' (expected one of: workers, "
-                                 "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, log, plugins, listeners)"});
+                                 "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, slow_handler_ms, log, plugins, "
+                                 "listeners)"});
   CHECK(errors_of("log: {levl: info}\n") ==
         std::vector<std::string>{"c.yaml:1:7: unknown log key 'levl'; did you mean 'level'?"});
   CHECK(errors_of("plugins:\n  - name: p\n    paht: p.so\n") ==
@@ -615,7 +618,7 @@ TEST_CASE("a FIFO as the configuration is refused without blocking", "[config][l
   CHECK(took < 1s);
 }
 
-TEST_CASE("restart_required_changes: workers and queue_capacity only", "[config]") {
+TEST_CASE("restart_required_changes: workers and queue_capacity, not the others", "[config]") {
   const Config a = config_of("workers: 2\nqueue_capacity: 1024\n" + kMinimal);
   CHECK(chronos::restart_required_changes(a, a).empty());
   const Config b = config_of("workers: auto\nqueue_capacity: 2048\nshutdown_timeout_ms: 1\n");
@@ -659,12 +662,14 @@ std::string document_with(const std::string& where, const std::string& line) {
 std::string defaults_of(const Config& config) {
   std::string out = std::to_string(config.runtime.workers) + ' ' +
                     std::to_string(config.runtime.queue_capacity) + ' ' +
-                    std::to_string(config.runtime.shutdown_timeout_ms) + ' ' + config.log_level;
+                    std::to_string(config.runtime.shutdown_timeout_ms) + ' ' +
+                    std::to_string(config.runtime.slow_handler_ms) + ' ' + config.log_level;
   for (const auto& plugin : config.plugins) out += ' ' + plugin.config_json;
   for (const auto& l : config.runtime.listeners) {
     out += ' ' + std::to_string(l.max_connections) + ' ' + std::to_string(l.idle_timeout_ms) + ' ' +
            std::to_string(l.max_buffer_bytes) + ' ' +
-           std::to_string(static_cast<int>(l.execution)) + ' ' + std::to_string(l.drain_timeout_ms);
+           std::to_string(static_cast<int>(l.execution)) + ' ' + std::to_string(l.drain_timeout_ms) +
+           ' ' + std::to_string(l.max_active);
   }
   return out;
 }
@@ -715,5 +720,34 @@ TEST_CASE("restart_required_changes: the keys marked kRestart", "[config][keys]"
   for (const auto& key : chronos::config::kTopKeys) {
     if (key.flags & chronos::config::kRestart) restart.emplace_back(key.name);
   }
-  CHECK(restart == std::vector<std::string>{"workers", "queue_capacity"});
+  CHECK(restart == std::vector<std::string>{"workers", "queue_capacity", "slow_handler_ms"});
+}
+
+TEST_CASE("max_active: auto, a number from 1, or a located error", "[config]") {
+  auto listener_with = [](const std::string& line) { return document_with("listener", line); };
+  CHECK(config_of(listener_with("max_active: auto")).runtime.listeners[0].max_active == 0);
+  CHECK(config_of(listener_with("max_active: 1")).runtime.listeners[0].max_active == 1);
+  CHECK(config_of(listener_with("max_active: 64")).runtime.listeners[0].max_active == 64);
+  CHECK(errors_of(listener_with("max_active: 0"), "c.yaml") ==
+        std::vector<std::string>{"c.yaml:8:17: 'max_active' must be from 1 to 1048576, got 0"});
+  CHECK(errors_of(listener_with("max_active: -3"), "c.yaml") ==
+        std::vector<std::string>{"c.yaml:8:17: 'max_active' must be from 1 to 1048576, got -3"});
+  CHECK(errors_of(listener_with("max_active: lots"), "c.yaml") ==
+        std::vector<std::string>{"c.yaml:8:17: 'max_active' must be an integer from 1 to "
+                                 "1048576 or 'auto', got 'lots'"});
+}
+
+TEST_CASE("slow_handler_ms: 0 (off) or a number of milliseconds, restart-only", "[config]") {
+  CHECK(config_of("slow_handler_ms: 0\n").runtime.slow_handler_ms == 0);
+  CHECK(config_of("slow_handler_ms: 250\n").runtime.slow_handler_ms == 250);
+  CHECK(errors_of("slow_handler_ms: -1\n", "c.yaml") ==
+        std::vector<std::string>{"c.yaml:1:18: 'slow_handler_ms' must be from 0 to 2147483647, "
+                                 "got -1"});
+  CHECK(errors_of("slow_handler_ms: soon\n", "c.yaml").size() == 1);
+  const auto changes = chronos::restart_required_changes(config_of("slow_handler_ms: 250\n"),
+                                                         config_of("slow_handler_ms: 0\n"));
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].field == "slow_handler_ms");
+  CHECK(changes[0].from == "250");
+  CHECK(changes[0].to == "0");
 }

@@ -21,7 +21,10 @@
 
 namespace chronos {
 
+class ActiveJobs;
+class JobsFinished;
 class PluginInstance;
+struct HandlerNames;
 struct ListenerState;
 
 namespace conn_event {
@@ -56,6 +59,11 @@ struct ConnectionSlot {
   std::shared_ptr<PluginInstance> plugin;      // released by the owner at close
   const ListenerState* listener_id = nullptr;  // identity only, for the reactor
   const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
+  // The listener's max_active count (never freed): its reactor side, read by the reactor only
+  // while it owns the connection, and the side the owner counts a finished job into.
+  ActiveJobs* active = nullptr;
+  JobsFinished* finished = nullptr;
+  const HandlerNames* names = nullptr;         // for the watchdog; never freed
   std::size_t max_buffer = 0;
   std::uint32_t idle_timeout_ms = 0;
   bool inline_mode = false;

@@ -21,6 +21,9 @@ namespace {
 // catch the next job of a busy stream without a futex round trip.
 constexpr int kSpinRounds = 256;
 
+// Set once by each worker as it starts; a plain thread_local: only its own thread reads it.
+thread_local std::size_t t_worker_index = WorkerPool::kNotAWorker;
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -63,6 +66,8 @@ void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
 
 }  // namespace
 
+std::size_t WorkerPool::current_worker() noexcept { return t_worker_index; }
+
 std::size_t WorkerPool::cpu_count() noexcept {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
@@ -80,7 +85,7 @@ WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
   if (threads == 0) threads = cpu_count();
   thread_count_ = threads;
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker_loop(); });
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -189,7 +194,8 @@ std::size_t WorkerPool::pop_share(Job* batch) noexcept {
   return queue_.pop_batch(batch, share);
 }
 
-void WorkerPool::worker_loop() {
+void WorkerPool::worker_loop(std::size_t index) {
+  t_worker_index = index;
   Job batch[kBatch];
   int idle_rounds = 0;
   bool busy = false;

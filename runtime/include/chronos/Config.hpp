@@ -102,7 +102,7 @@ inline constexpr std::size_t kMaxConfigExpandedBytes = kMaxConfigBytes;  // scal
 
 // A setting that differs between two configurations but only takes effect after a restart.
 struct RestartChange {
-  std::string field;  // "workers" or "queue_capacity"
+  std::string field;  // "workers", "queue_capacity" or "slow_handler_ms"
   std::string from;   // as the user would write it ("auto" for workers 0)
   std::string to;
 };

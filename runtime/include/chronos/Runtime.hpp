@@ -43,12 +43,20 @@ struct ListenerConfig {
   std::size_t max_buffer_bytes = 1 << 20;  // per connection, input and output
   Execution execution = Execution::pool;
   std::uint32_t drain_timeout_ms = 0;  // on reload: 0 = old connections finish in their own time
+  // Pool mode: the most connections with a job queued or running at once; the others wait on
+  // the reactor until one finishes. 0 = automatic: workers - 1 (at least 1) when there are
+  // several pool listeners, so one listener's stuck handlers leave the others a worker; no cap
+  // with one pool listener.
+  std::size_t max_active = 0;
 };
 
 struct RuntimeConfig {
   std::size_t workers = 0;                   // 0 = one per CPU
   std::size_t queue_capacity = 65536;        // rounded up to a power of two
   std::uint32_t shutdown_timeout_ms = 5000;  // how long stop waits for in-flight jobs
+  // A handler running longer is logged once (listener, plugin, connection) and counted in
+  // RuntimeStats::slow_handlers. 0 = no watchdog.
+  std::uint32_t slow_handler_ms = 1000;
   // Called on the reactor thread when stop() still finds `busy` connections in their handlers
   // after shutdown_timeout_ms (each is logged with its listener and plugin). Empty: wait for
   // them, however long. The chronos program exits the process here.
@@ -70,6 +78,7 @@ struct RuntimeStats {
   std::uint64_t oversized_closed = 0;  // connections closed for a message over max_buffer_bytes
   std::uint64_t accept_errors = 0;     // accept() failures such as EMFILE
   std::uint64_t drained = 0;           // old-version connections closed by drain_timeout_ms
+  std::uint64_t slow_handlers = 0;     // handler runs that passed slow_handler_ms
 };
 
 // A plugin as reconfigure() wants it: a descriptor, its config (JSON text handed to init) and

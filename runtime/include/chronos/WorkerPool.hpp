@@ -77,8 +77,13 @@ class WorkerPool {
   // The number of CPUs this process may run on (at least 1).
   static std::size_t cpu_count() noexcept;
 
+  // The calling thread's index among its pool's workers (0 to size() - 1), or kNotAWorker on
+  // any other thread. For per-worker records that only their worker writes.
+  static constexpr std::size_t kNotAWorker = static_cast<std::size_t>(-1);
+  static std::size_t current_worker() noexcept;
+
  private:
-  void worker_loop();
+  void worker_loop(std::size_t index);
   std::size_t pop_share(Job* batch) noexcept;
   void run_batch(const Job* jobs, std::size_t count) noexcept;
   std::size_t sleep_until_work(Job* batch) noexcept;

@@ -14,21 +14,29 @@ namespace {
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 const std::vector<std::string> kExecutions = {"pool", "inline"};
 
-void parse_workers(ConfigParser& parser, const Entry& entry, Config& config) {
-  Reader& reader = parser.reader();
+// An integer from 1 to max, or 'auto' (stored as 0): workers, a listener's max_active.
+void integer_or_auto(Reader& reader, const Entry& entry, std::int64_t max, std::size_t& out) {
   if (entry.value.IsScalar() && entry.value.Scalar() == "auto") {
-    config.runtime.workers = 0;
+    out = 0;
     return;
   }
   std::int64_t value = 0;
   if (entry.value.IsScalar() && !is_quoted(entry.value) &&
       parse_int(entry.value.Scalar(), value) != IntParse::not_integer) {
-    set_integer(reader, entry, 1, kMaxWorkers, config.runtime.workers);
+    set_integer(reader, entry, 1, max, out);
     return;
   }
   reader.error(reader.value_mark(entry), squote(entry.key) + " must be an integer from 1 to " +
-                                             std::to_string(kMaxWorkers) + " or 'auto', got " +
+                                             std::to_string(max) + " or 'auto', got " +
                                              describe(entry.value));
+}
+
+void parse_workers(ConfigParser& parser, const Entry& entry, Config& config) {
+  integer_or_auto(parser.reader(), entry, kMaxWorkers, config.runtime.workers);
+}
+
+void parse_max_active(ConfigParser& parser, const Entry& entry, ListenerDraft& listener) {
+  integer_or_auto(parser.reader(), entry, kMaxConnections, listener.config.max_active);
 }
 
 std::string show_workers(const Config& config) {
@@ -63,6 +71,9 @@ constexpr Key<Config> kTop[] = {
      [](ConfigParser& p, const Entry& e, Config& c) {
        set_integer(p.reader(), e, 1, kMaxTimeoutMs, c.reload_timeout_ms);
      }},
+    {"slow_handler_ms", kRestart, "1000",
+     runtime_integer<0, kMaxTimeoutMs, &RuntimeConfig::slow_handler_ms>,
+     [](const Config& c) { return std::to_string(c.runtime.slow_handler_ms); }},
     {"log", kOptional, "{}", [](ConfigParser& p, const Entry& e, Config& c) { p.log(e, c); }},
     {"plugins", kOptional, "[]", [](ConfigParser& p, const Entry& e, Config&) { p.plugins(e); }},
     {"listeners", kOptional, "[]",
@@ -107,6 +118,8 @@ constexpr Key<ListenerDraft> kListener[] = {
     {"execution", kOptional, "pool", parse_execution},
     {"drain_timeout_ms", kOptional, "0",
      listener_integer<0, kMaxTimeoutMs, &ListenerConfig::drain_timeout_ms>},
+    // 'auto' (0): workers - 1 with several pool listeners, no cap with one (ListenerConfig).
+    {"max_active", kOptional, "auto", parse_max_active},
 };
 
 }  // namespace

@@ -14,7 +14,7 @@ std::string listener_changes(const std::vector<ListenerConfig>& from,
     return a.address == b.address && a.plugin == b.plugin &&
            a.max_connections == b.max_connections && a.idle_timeout_ms == b.idle_timeout_ms &&
            a.max_buffer_bytes == b.max_buffer_bytes && a.execution == b.execution &&
-           a.drain_timeout_ms == b.drain_timeout_ms;
+           a.drain_timeout_ms == b.drain_timeout_ms && a.max_active == b.max_active;
   };
   std::vector<std::string> added, removed, changed;
   for (const auto& l : to) {

@@ -156,6 +156,7 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
   spdlog::set_level(spdlog::level::from_str(next.log_level));
   next.runtime.workers = served_.config.runtime.workers;
   next.runtime.queue_capacity = served_.config.runtime.queue_capacity;
+  next.runtime.slow_handler_ms = served_.config.runtime.slow_handler_ms;
   served_.config = std::move(next);
   served_.plugins = std::move(prepared.loaded);
   const auto ms =

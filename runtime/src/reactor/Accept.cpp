@@ -124,6 +124,10 @@ void Scheduler::open_connection(ListenerState& listener, int fd) {
   c->plugin = listener.plugin;
   c->listener_id = &listener;
   c->plugin_id = listener.plugin.get();
+  CHRONOS_ASSERT(listener.active && listener.names);  // set by apply_caps before any accept
+  c->active = listener.active;
+  c->finished = &listener.active->finished();
+  c->names = listener.names;
   c->idle_timeout_ms = listener.config.idle_timeout_ms;
   c->max_buffer = std::max<std::size_t>(listener.config.max_buffer_bytes, 1);
   c->inline_mode = listener.config.execution == Execution::inline_;

@@ -15,6 +15,7 @@
 #include "ConnectionSlot.hpp"
 #include "chronos/Job.hpp"
 #include "reactor/Counters.hpp"
+#include "reactor/Watchdog.hpp"
 
 namespace spdlog {
 class logger;
@@ -26,17 +27,24 @@ class WorkerPool;
 
 class ConnectionIo {
  public:
-  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop,
-               spdlog::logger& log) noexcept
-      : table_(table), counters_(counters), stop_(stop), log_(log) {}
+  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop, spdlog::logger& log,
+               Watchdog& watchdog) noexcept
+      : table_(table), counters_(counters), stop_(stop), log_(log), watchdog_(watchdog) {}
 
   enum class Served {
     released,  // nothing left to do: ownership given back
     closed,    // the slot is released: the caller must not touch it
     yielded    // the read budget is used up: still owned, kContinue set
   };
-  // The caller owns `c` (it turned kOwned on, or was handed the connection's job).
-  Served serve(ConnectionSlot& c);
+  // The caller owns `c` (it turned kOwned on, or was handed the connection's job). `slot`, the
+  // calling thread's watchdog slot, names the connection meanwhile. Inline: the reactor calls it
+  // for every inline message (its slot is Watchdog::reactor_slot()).
+  Served serve(ConnectionSlot& c, HandlerSlot& slot) {
+    slot.begin(c.handle(), c.names);
+    const Served served = serve_owned(c);
+    slot.end();
+    return served;
+  }
   void close(ConnectionSlot& c, bool call_on_close);
 
   // The worker pool's job for connection `handle`; continuations go back to `pool`.
@@ -48,7 +56,8 @@ class ConnectionIo {
  private:
   enum class Outcome { idle, closed, yielded };
   static void run_job(void* self, std::uint64_t handle, std::uint64_t);
-  void serve_job(ConnectionSlot& c);
+  bool serve_job(ConnectionSlot& c, HandlerSlot& slot);
+  Served serve_owned(ConnectionSlot& c);
   // The steps of one serve, defined (and, being on every message's path, inlined) in
   // ConnectionIo.cpp only: a call per step measured +20 instructions per echo message.
   [[gnu::always_inline]] inline Outcome handle_events(ConnectionSlot& c, std::uint32_t events);
@@ -62,6 +71,7 @@ class ConnectionIo {
   Counters& counters_;
   StopSignal& stop_;
   spdlog::logger& log_;
+  Watchdog& watchdog_;
   WorkerPool* pool_ = nullptr;
 };
 

@@ -18,7 +18,8 @@ namespace chronos {
 // request: they count connections, batches and failures.
 struct Counters {
   std::atomic<std::uint64_t> open{0}, accepted{0}, refused{0}, closed{0}, submitted{0},
-      queue_full{0}, stale{0}, idle_closed{0}, oversized{0}, accept_errors{0}, drained{0};
+      queue_full{0}, stale{0}, idle_closed{0}, oversized{0}, accept_errors{0}, drained{0},
+      slow_handlers{0};
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.fetch_add(n, std::memory_order_relaxed);
@@ -26,13 +27,23 @@ struct Counters {
   RuntimeStats snapshot() const noexcept;
 };
 
+// An eventfd that any thread rings and the reactor drains.
+class Doorbell {
+ public:
+  Doorbell();  // throws std::system_error
+  int fd() const noexcept { return fd_.get(); }
+  void ring() noexcept;   // any thread: one eventfd write
+  void drain() noexcept;  // reactor thread
+
+ private:
+  Fd fd_;
+};
+
 // stop() from any thread (even a signal handler), and "the last connection closed while
 // stopping" from that connection's owner, both wake the reactor through one eventfd.
 class StopSignal {
  public:
-  StopSignal();  // throws std::system_error
-
-  int fd() const noexcept { return fd_.get(); }
+  int fd() const noexcept { return bell_.fd(); }
 
   // Any thread. Release, paired with requested()'s acquire: the reactor can also leave its loop
   // by seeing the flag without reading the eventfd, and what the stopping thread did before
@@ -46,10 +57,10 @@ class StopSignal {
   // means the reactor's own wait (bounded) notices instead.
   bool requested_relaxed() const noexcept { return stopping_.load(std::memory_order_relaxed); }
 
-  void wake() noexcept;   // one eventfd write
+  void wake() noexcept { bell_.ring(); }
   void drain() noexcept;  // reactor thread: read the eventfd, and remember the request
  private:
-  Fd fd_;
+  Doorbell bell_;  // throws std::system_error when made
   std::atomic<bool> stopping_{false};
 };
 

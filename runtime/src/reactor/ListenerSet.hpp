@@ -22,7 +22,9 @@
 
 namespace chronos {
 
+class ActiveJobs;
 class PluginInstance;
+struct HandlerNames;
 
 struct ListenerState : std::enable_shared_from_this<ListenerState> {
   ListenerConfig config;
@@ -30,6 +32,9 @@ struct ListenerState : std::enable_shared_from_this<ListenerState> {
   Watchers::Registration watch;  // declared after fd: unregistered before the socket closes
   std::uint16_t port = 0;
   std::shared_ptr<PluginInstance> plugin;
+  // Set by the scheduler when the listener goes live; both outlive every generation.
+  ActiveJobs* active = nullptr;
+  const HandlerNames* names = nullptr;
   // Connections open now; shared by every generation of the same-named listener.
   std::shared_ptr<std::atomic<std::size_t>> open = std::make_shared<std::atomic<std::size_t>>(0);
   bool accept_pending = false;       // an accept edge is waiting (reactor paused or backing off)

@@ -1,5 +1,7 @@
 // Listener reconfiguration (bind and live reload) and the deadlines it and the connections
 // leave behind: drains of connections whose plugin was replaced, idle timeouts, back-offs.
+#include <algorithm>
+
 #include "PluginInstance.hpp"
 #include "reactor/Scheduler.hpp"
 
@@ -14,10 +16,32 @@ void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
   const ListenerSet::Listeners retired =
       listeners_.commit(std::move(plan), watchers_, on_acceptable_);
   bound_ = true;
+  apply_caps();
   schedule_drains(retired);
   // A kept socket may have connections waiting from before; edge-triggered, so look now.
   for (const auto& l : listeners_.all())
     if (running_ && l->accept_pending) accept_all(*l);
+}
+
+// Each live listener's max_active count and cap (0: automatic, see ListenerConfig), and its
+// names for the watchdog. A cap that grew admits waiting connections at once.
+void Scheduler::apply_caps() {
+  std::size_t pool_listeners = 0;
+  for (const auto& l : listeners_.all()) pool_listeners += l->config.execution == Execution::pool;
+  const std::size_t automatic =
+      pool_listeners > 1 ? std::max<std::size_t>(workers_ - 1, 1) : ActiveJobs::kNoCap;
+  for (const auto& l : listeners_.all()) {
+    l->active = &active_.of(l->config.name);
+    l->active->set_cap(l->config.max_active ? l->config.max_active : automatic);
+    l->names = names_for(l->config);
+  }
+  admit_waiting(false);
+}
+
+const HandlerNames* Scheduler::names_for(const ListenerConfig& listener) {
+  for (const HandlerNames& n : names_)
+    if (n.listener == listener.name && n.plugin == listener.plugin) return &n;
+  return &names_.emplace_back(HandlerNames{listener.name, listener.plugin});
 }
 
 // Connections whose plugin was replaced are closed after their listener's drain_timeout_ms.

@@ -30,7 +30,7 @@ void drain_eventfd(int fd) noexcept {
 
 }  // namespace
 
-// ---- Counters and StopSignal (Counters.hpp): small enough to live with their one user.
+// ---- Counters, Doorbell and StopSignal (Counters.hpp): small enough to live with their one user.
 
 RuntimeStats Counters::snapshot() const noexcept {
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_relaxed); };
@@ -46,20 +46,23 @@ RuntimeStats Counters::snapshot() const noexcept {
   s.oversized_closed = get(oversized);
   s.accept_errors = get(accept_errors);
   s.drained = get(drained);
+  s.slow_handlers = get(slow_handlers);
   return s;
 }
 
-StopSignal::StopSignal() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+Doorbell::Doorbell() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
 
-void StopSignal::wake() noexcept {
+void Doorbell::ring() noexcept {
   const std::uint64_t one = 1;
   [[maybe_unused]] const auto ignored = ::write(fd_.get(), &one, sizeof(one));
 }
 
+void Doorbell::drain() noexcept { drain_eventfd(fd_.get()); }
+
 void StopSignal::drain() noexcept {
-  drain_eventfd(fd_.get());
+  bell_.drain();
   // Relaxed: the eventfd read already ordered us after the writer's request().
   stopping_.store(true, std::memory_order_relaxed);
 }
@@ -70,6 +73,7 @@ Scheduler::Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger
     : config_(config),
       log_(std::move(log)),
       queue_(config.queue_capacity),
+      workers_(config.workers ? config.workers : WorkerPool::cpu_count()),
       on_acceptable_([this](ListenerState& listener) { accept_all(listener); }),
       spare_fd_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {
   batch_.reserve(kMaxEvents);
@@ -77,6 +81,11 @@ Scheduler::Scheduler(const RuntimeConfig& config, std::shared_ptr<spdlog::logger
       stop_.fd(), [this] { stop_.drain(); }, Watchers::During::shutdown);
   watchers_.add(timers_.fd(), [this] { timers_.expire([this](auto& due) { on_timer(due); }); });
   watchers_.add(mailbox_.fd(), [this] { mailbox_.run_posted(); });
+  // A job of a listener at its cap finished: queue what now fits (flushed after this round).
+  watchers_.add(active_.doorbell_fd(), [this] {
+    active_.drain_doorbell();
+    admit_waiting(false);
+  });
 }
 
 Scheduler::~Scheduler() = default;
@@ -105,8 +114,11 @@ void Scheduler::run() {
 
 void Scheduler::start() {
   running_ = true;
-  pool_.emplace(queue_, config_.workers, log_);
+  pool_.emplace(queue_, workers_, log_);
+  // The watchdog's slots and the max_active lines are indexed by worker: one each, + the reactor.
+  CHRONOS_ASSERT(pool_->size() == workers_);
   io_.use_pool(*pool_);
+  watchdog_.start();
   // With a CPU of its own the reactor costs the workers nothing by waking for each event; when
   // it shares one, each wake-up preempts a worker, so it lets events pile up instead.
   coalesce_ = pool_->size() + 1 > WorkerPool::cpu_count();
@@ -156,15 +168,32 @@ void Scheduler::notify(ConnectionSlot& c, std::uint32_t events) {
   if (old & (ev::kOwned | ev::kClosed)) return;  // the owner will see the bits, or nobody is
   if (c.inline_mode) {
     serve_inline(c);
-  } else {
-    batch_.push_back(io_.job_for(c.handle()));
+    return;
   }
+  ActiveJobs& active = *c.active;
+  // A stop closes everything: no cap then. Otherwise first come, first served.
+  if (!active.has_waiting() && active.try_start(shutting_down_)) {
+    batch_.push_back(io_.job_for(c.handle()));
+    return;
+  }
+  active.wait(c.handle());        // owned by us now: its events pile up in `state` meanwhile
+  admit(active, shutting_down_);  // asks for the doorbell if it must wait
+}
+
+// Queues the waiting connections that fit under their listener's cap now (all, with `force`).
+void Scheduler::admit(ActiveJobs& active, bool force) {
+  active.admit([this](std::uint64_t h) { batch_.push_back(io_.job_for(h)); }, force);
+}
+
+void Scheduler::admit_waiting(bool force) {
+  for (const auto& active : active_.all())
+    if (active->has_waiting()) admit(*active, force);
 }
 
 // The reactor as the owner of an inline connection; one that yielded waits for the next round.
 void Scheduler::serve_inline(ConnectionSlot& c) {
   CHRONOS_ASSERT(c.inline_mode);
-  if (io_.serve(c) == ConnectionIo::Served::yielded) inline_ready_.push_back(c.handle());
+  if (io_.serve(c, watchdog_.reactor_slot()) == ConnectionIo::Served::yielded) inline_ready_.push_back(c.handle());
 }
 
 void Scheduler::flush_jobs() {
@@ -196,6 +225,7 @@ void Scheduler::shutdown() {
     ConnectionSlot& c = table_.at(i);
     if (!(c.state.load(std::memory_order_relaxed) & ev::kClosed)) notify(c, ev::kClose);
   }
+  admit_waiting(true);  // those waiting for room got their kClose bit too
   const std::int64_t deadline = now_ms() + config_.shutdown_timeout_ms;
   epoll_event events[kMaxEvents];
   for (;;) {
@@ -215,6 +245,7 @@ void Scheduler::shutdown() {
   }
   room_watch_.reset();
   pool_.reset();  // runs what is queued (the close requests), then joins every worker
+  watchdog_.stop();
   close_all_connections();
   log_->info("stopped: {} connection(s) served",
              counters_.accepted.load(std::memory_order_relaxed));

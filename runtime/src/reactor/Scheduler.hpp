@@ -10,12 +10,15 @@
 //   Mailbox         tasks posted to the reactor from other threads
 //   Timers          one deadline structure for idle timeouts, drains and back-offs
 //   ListenerSet     the listeners as configured now
+//   ActiveJobs      each listener's max_active: jobs counted, connections waiting for room
+//   Watchdog        its own thread, naming handlers that run past slow_handler_ms
 //   ConnectionIo    what a connection's owner runs (another thread role: see its header)
 // Everything here but stop(), stats() and the test hooks is the reactor thread's (or runs
 // before run()).
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,11 +32,13 @@
 #include "chronos/MPMCQueue.hpp"
 #include "chronos/Runtime.hpp"
 #include "chronos/WorkerPool.hpp"
+#include "reactor/ActiveJobs.hpp"
 #include "reactor/ConnectionIo.hpp"
 #include "reactor/Counters.hpp"
 #include "reactor/ListenerSet.hpp"
 #include "reactor/Mailbox.hpp"
 #include "reactor/Timers.hpp"
+#include "reactor/Watchdog.hpp"
 #include "reactor/Watchers.hpp"
 
 namespace spdlog {
@@ -88,6 +93,8 @@ class Scheduler {
   [[gnu::always_inline]] inline void dispatch(const epoll_event& event);
   void notify(ConnectionSlot& c, std::uint32_t events);
   [[gnu::always_inline]] inline void serve_inline(ConnectionSlot& c);
+  void admit(ActiveJobs& active, bool force);
+  void admit_waiting(bool force);
   void flush_jobs();
   void shutdown();
   void close_all_connections();
@@ -103,6 +110,8 @@ class Scheduler {
   void resume_accepting();
   // Reload.cpp
   void schedule_drains(const ListenerSet::Listeners& retired);
+  void apply_caps();
+  const HandlerNames* names_for(const ListenerConfig& listener);
   void on_timer(const Timers::Deadline& due);
 
   RuntimeConfig config_;
@@ -120,7 +129,14 @@ class Scheduler {
   StopSignal stop_;
   Mailbox mailbox_;  // and with Runtime::post's callers
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
-  ConnectionIo io_{table_, counters_, stop_, *log_};
+  // Indexed by handler thread: each worker, then the reactor (Watchdog::thread_index).
+  std::size_t workers_;
+  // Interned by the reactor (apply_caps), read by the watchdog through the handlers' slots:
+  // declared before it, so they outlive its thread.
+  std::deque<HandlerNames> names_;
+  Watchdog watchdog_{workers_ + 1, config_.slow_handler_ms, *log_, counters_};
+  ActiveJobsRegistry active_{workers_ + 1};  // the reactor's, but for the owners' finish()
+  ConnectionIo io_{table_, counters_, stop_, *log_, watchdog_};
 
   // The reactor thread's alone.
   ListenerSet listeners_;
