@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chronos/Fd.hpp"
 #include "chronos/plugin.h"
 
 namespace spdlog {
@@ -53,6 +54,12 @@ struct RuntimeConfig {
   // after shutdown_timeout_ms (each is logged with its listener and plugin). Empty: wait for
   // them, however long. The chronos program exits the process here.
   std::function<void(std::size_t busy)> on_stuck_stop;
+  // Where a listener's listening socket comes from when its address is bound afresh (at start or
+  // when a reload adds or moves a listener): a non-blocking socket, already listening. It throws
+  // std::system_error naming the address on failure, as the built-in bind does. Empty: bind it
+  // here. The chronos program's supervised server asks its supervisor, which keeps every socket
+  // open across a crash of the server process.
+  std::function<Fd(const ListenerConfig&)> listen_socket;
   std::vector<ListenerConfig> listeners;
   std::shared_ptr<spdlog::logger> logger;  // null = spdlog's default logger
 };

@@ -31,15 +31,18 @@ struct Reloader::Attempt {
 };
 
 struct Reloader::Prepared {
+  std::string text;  // the file's text, for the supervisor (with one)
   Config next;
   LoadedPlugins loaded;
   ReconfigurePlan plan;
 };
 
-Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served)
+Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served,
+                   SupervisorLink* link)
     : runtime_(runtime),
       config_path_(std::move(config_path)),
       served_(served),
+      link_(link),
       timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
   if (!timer_) throw std::system_error(errno, std::generic_category(), "timerfd_create");
   runtime_.watch(timer_.get(), [this] { on_timeout(); });
@@ -107,7 +110,8 @@ void Reloader::run_attempt(const std::shared_ptr<Attempt>& attempt) {
 bool Reloader::prepare(Attempt& attempt, Prepared& out) {
   const std::uint64_t n = attempt.number;
   spdlog::info("reload #{}: reading {}", n, config_path_);
-  ConfigResult result = load_config(config_path_);
+  if (link_) link_->reloading(n);  // a crash from now on is this reload's
+  ConfigResult result = link_ ? link_->load(config_path_, out.text) : load_config(config_path_);
   if (!result.ok()) {
     log_errors(result.errors);
     spdlog::error("reload #{}: configuration invalid; still serving the previous one", n);
@@ -158,6 +162,7 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
   next.runtime.queue_capacity = served_.config.runtime.queue_capacity;
   served_.config = std::move(next);
   served_.plugins = std::move(prepared.loaded);
+  if (link_) link_->serving(prepared.text);
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - attempt.start);
   spdlog::info("reload #{}: done in {:.1f} ms; {}; plugins started: {}; kept: {}; retiring: {}", n,
@@ -167,6 +172,7 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
 
 void Reloader::finish() {
   current_.reset();
+  if (link_) link_->keep(served_.config);  // the sockets of a failed reload can go
   reap_finished();
   arm_timer(0);
   if (again_) {
@@ -185,6 +191,7 @@ void Reloader::on_timeout() {
                 "configuration",
                 attempt.number, attempt.timeout_ms, attempt.step.load(std::memory_order_relaxed));
   current_.reset();
+  if (link_) link_->keep(served_.config);
   if (again_) {
     again_ = false;
     start_attempt();

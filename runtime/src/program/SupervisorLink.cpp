@@ -1,0 +1,94 @@
+#include "SupervisorLink.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
+
+#include "ControlChannel.hpp"
+#include "config/Reader.hpp"
+
+namespace chronos {
+namespace {
+
+std::string read_all(int fd) {
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) text.append(buf, static_cast<std::size_t>(n));
+  return text;
+}
+
+}  // namespace
+
+SupervisorLink::SupervisorLink(int control_fd, int resume_fd)
+    : control_(control_fd), resume_(resume_fd) {}
+
+ConfigResult SupervisorLink::load(const std::string& path, std::string& text) {
+  text.clear();
+  {
+    std::lock_guard lock(mutex_);
+    if (resume_) {
+      text = read_all(resume_.get());
+      resume_.reset();
+      spdlog::info("resuming on the last configuration that served (not re-reading {})", path);
+      return parse_config(text, path);
+    }
+  }
+  std::string problem;
+  // Read once, kept as text: the same bytes are parsed here and resumed after a crash.
+  if (!config::read_file(path, text, problem)) return load_config(path);  // it says why
+  return parse_config(text, path);
+}
+
+void SupervisorLink::reloading(std::uint64_t n) {
+  std::lock_guard lock(mutex_);
+  send({"reload", std::to_string(n)});
+}
+
+Fd SupervisorLink::listen_socket(const ListenerConfig& listener) {
+  std::lock_guard lock(mutex_);
+  if (!send({"listen", listener.name, listener.address}))
+    throw std::system_error(errno, std::generic_category(), listener.address + ": supervisor");
+  std::optional<ControlMessage> answer = receive_message(control_.get());
+  if (!answer)
+    throw std::system_error(errno ? errno : EPIPE, std::generic_category(),
+                            listener.address + ": supervisor");
+  if (answer->verb() == "ok" && answer->fd) return std::move(answer->fd);
+  const int code = answer->fields.size() == 3 ? std::atoi(answer->fields[1].c_str()) : EPROTO;
+  const std::string what = answer->fields.size() == 3 ? answer->fields[2] : listener.address;
+  throw std::system_error(code, std::generic_category(), what);
+}
+
+void SupervisorLink::serving(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (!send({"serving", text}))
+    spdlog::warn("the supervisor did not take the configuration text ({} bytes): a restart "
+                 "after a crash reads the file again",
+                 text.size());
+}
+
+void SupervisorLink::keep(const Config& running) {
+  std::vector<std::string> fields{"keep"};
+  for (const ListenerConfig& l : running.runtime.listeners) {
+    fields.push_back(l.name);
+    fields.push_back(l.address);
+  }
+  std::lock_guard lock(mutex_);
+  send(fields);
+}
+
+void SupervisorLink::ready() {
+  std::lock_guard lock(mutex_);
+  send({"ready"});
+}
+
+bool SupervisorLink::send(const std::vector<std::string>& fields) {
+  return send_message(control_.get(), fields);
+}
+
+}  // namespace chronos

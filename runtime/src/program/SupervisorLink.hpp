@@ -1,0 +1,52 @@
+// SupervisorLink: the supervised server's end of its control socket (ControlChannel.hpp). It is
+// how the server gets its listening sockets (RuntimeConfig::listen_socket), tells the supervisor
+// which ones it still serves, which configuration text it serves (the one a restart after a
+// crash resumes with) and when it is ready. Thread-safe: the runtime may bind from any thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "chronos/Config.hpp"
+#include "chronos/Fd.hpp"
+
+namespace chronos {
+
+class SupervisorLink {
+ public:
+  // Adopts the inherited control socket and, for a restart, the memory file holding the
+  // configuration text to resume with (-1: none).
+  SupervisorLink(int control_fd, int resume_fd);
+
+  // The configuration to serve, its text in `text`: the resumed text the first time if there
+  // is one (its file named `path`), else the file. Any thread.
+  ConfigResult load(const std::string& path, std::string& text);
+  // Reload number `n` begins: should the server die before the next keep(), the supervisor
+  // logs that reload as failed and restarts on the last configuration that served.
+  void reloading(std::uint64_t n);
+  // A listener's socket from the supervisor; throws std::system_error as listen_on does.
+  Fd listen_socket(const ListenerConfig& listener);
+  // `text` (as load() gave it) is served now, after the start or a successful reload: it is
+  // what a restart after a crash resumes with.
+  void serving(const std::string& text);
+  // `running` is what is served after a start or a reload, successful or not: every other
+  // socket may be closed, and a reload is over.
+  void keep(const Config& running);
+  void ready();
+  // After the start: serving(), keep() and ready() in one.
+  void started(const Config& running, const std::string& text) {
+    serving(text);
+    keep(running);
+    ready();
+  }
+
+ private:
+  bool send(const std::vector<std::string>& fields);
+
+  std::mutex mutex_;
+  Fd control_;
+  Fd resume_;  // until the first load()
+};
+
+}  // namespace chronos
