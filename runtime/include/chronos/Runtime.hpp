@@ -181,6 +181,11 @@ class Runtime {
   // shutdown_timeout_ms), close every connection, join every worker. Thread-safe, and safe to
   // call before run() (which then returns at once) or more than once.
   void stop() noexcept;
+  // A stop that first lets the open connections end by themselves: it stops accepting at once,
+  // serves the open connections until they have all closed (at most shutdown_timeout_ms), then
+  // stops as stop() does. For handing the listening sockets to another process (an upgrade)
+  // without failing a request in flight. Thread-safe, like stop().
+  void drain() noexcept;
 
   RuntimeStats stats() const noexcept;
 

@@ -136,6 +136,11 @@ void ServerProgram::on_signals(int signal_fd) {
   while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
     if (info.ssi_signo == SIGHUP) {
       reloader_->request();
+    } else if (info.ssi_signo == SIGQUIT) {
+      // A graceful stop that lets open connections end first (how an upgrade retires a server).
+      spdlog::info("{}: draining: no new connections; stopping once the open ones closed",
+                   strsignal(SIGQUIT));
+      runtime_->drain();
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
       runtime_->stop();

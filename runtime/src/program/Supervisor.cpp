@@ -20,7 +20,7 @@ namespace {
 Fd open_supervisor_signals() {
   sigset_t signals;
   sigemptyset(&signals);
-  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR2, SIGCHLD}) sigaddset(&signals, s);
+  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD}) sigaddset(&signals, s);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   Fd fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
@@ -46,9 +46,7 @@ Fd config_memfd(const std::string& text) {
 
 int Supervisor::run() {
   signal_fd_ = open_supervisor_signals();
-  start_server({});
-  spdlog::info("supervisor: pid {} runs the server (pid {}) for {}", ::getpid(),
-               current_->process->pid(), config_path_);
+  start_server({});  // it logs why if it cannot start; so says nothing more here
   while (!exit_status_) poll_once();
   return *exit_status_;
 }
@@ -123,18 +121,18 @@ void Supervisor::on_signals() {
     else if (sig == SIGUSR2)
       on_upgrade();
     else
-      stop_all(strsignal(sig));
+      stop_all(sig);
   }
   reap();  // SIGCHLDs coalesce: look for every child that ended
 }
 
-void Supervisor::stop_all(const char* why) {
-  if (!stopping_) spdlog::info("supervisor: {}: stopping", why);
+void Supervisor::stop_all(int sig) {
+  if (!stopping_) spdlog::info("supervisor: {}: stopping", strsignal(sig));
   stopping_ = true;
   restart_at_.reset();
   for (const auto& s : servers_) {
     s->retiring = true;
-    s->process->signal(SIGTERM);
+    s->process->signal(sig == SIGQUIT ? SIGQUIT : SIGTERM);  // SIGQUIT: they drain first
   }
 }
 

@@ -7,9 +7,9 @@
 //     it is logged as failed, not retried;
 //   - a server that fails while starting the first time ends the supervisor with its status;
 //   - SIGTERM/SIGINT stop the server and then the supervisor (status 0, or the server's);
-//     SIGHUP is passed on to the server;
+//     SIGQUIT too, letting open connections end first (a drain); SIGHUP is passed on;
 //   - SIGUSR2 upgrades the binary: a server started from the binary now on disk serves next to
-//     the old one, and once it reports ready the old one is stopped gracefully (it drains).
+//     the old one, and once it reports ready the old one drains (SIGQUIT) and exits.
 //
 // Single-threaded: one poll loop over a signalfd and each server's control socket
 // (ControlChannel.hpp).
@@ -57,7 +57,7 @@ class Supervisor {
   Server* start_server(const std::string& resume_config);
   void restart();
   void on_signals();
-  void stop_all(const char* why);
+  void stop_all(int sig);  // SIGTERM, SIGINT or SIGQUIT (a drain)
   void on_reload();
   void on_upgrade();
   // SupervisorEvents.cpp: what the servers say and how they end.

@@ -1,6 +1,7 @@
 // The supervisor's side of what its servers say (ControlChannel.hpp) and of how they end.
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -83,13 +84,16 @@ void Supervisor::on_ready(Server& server) {
   server.ready = true;
   server.ready_at = Clock::now();
   if (&server == upgrade_) {
-    spdlog::info("supervisor: upgrade: pid {} serves; stopping pid {} (it drains)",
+    spdlog::info("supervisor: upgrade: pid {} serves; pid {} drains and stops",
                  server.process->pid(), current_->process->pid());
     current_->retiring = true;
-    current_->process->signal(SIGTERM);
+    current_->process->signal(SIGQUIT);
     current_ = upgrade_;
     upgrade_ = nullptr;
-  } else if (&server == current_ && served_once_) {
+  } else if (!served_once_) {
+    spdlog::info("supervisor: pid {} supervises the server pid {} ({})", ::getpid(),
+                 server.process->pid(), config_path_);
+  } else if (&server == current_) {
     const auto ms = std::chrono::duration<double, std::milli>(server.ready_at - crashed_at_);
     spdlog::info("supervisor: server pid {} serves again, {:.0f} ms after the crash",
                  server.process->pid(), ms.count());
@@ -139,12 +143,19 @@ void Supervisor::on_exit(Server& server) {
     // Stopped, or it was told to stop by someone else (e.g. SIGINT to the process group).
     final_status_ = exit_status_of(status);
     broker_.forget(server.id);
-    if (!stopping_) stop_all("the server stopped");
+    if (!stopping_) {
+      spdlog::info("supervisor: the server stopped by itself: stopping");
+      stopping_ = true;
+      stop_all(SIGTERM);
+    }
     return;
   }
   if (!served_once_) {
-    spdlog::error("supervisor: the server (pid {}) ended ({}) before it served", pid,
-                  describe_status(status));
+    // A server that fails at start said why (FILE:LINE:COLUMN lines, one-line reasons) unless a
+    // signal cut it short: the supervisor adds nothing to what it said, so the output stays that.
+    if (WIFSIGNALED(status))
+      spdlog::error("supervisor: the server (pid {}) died while starting ({})", pid,
+                    describe_status(status));
     exit_status_ = exit_status_of(status);
     return;
   }

@@ -15,6 +15,7 @@
 // before run()).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -71,6 +72,10 @@ class Scheduler {
 
   void run();                                // the loop, then the clean stop; once
   void stop() noexcept { stop_.request(); }  // any thread, even a signal handler
+  void drain() noexcept {  // any thread: Runtime::drain
+    drain_.store(true, std::memory_order_relaxed);
+    stop_.request();
+  }
   RuntimeStats stats() const noexcept { return counters_.snapshot(); }  // any thread
 
   // Test hooks (tests/support/runtime_test_hooks.hpp).
@@ -88,6 +93,7 @@ class Scheduler {
   void serve_inline(ConnectionSlot& c);
   void flush_jobs();
   void shutdown();
+  void serve_until_closed(std::int64_t deadline);
   void close_all_connections();
   void log_busy_connections(const ListenerSet::Listeners& serving, std::size_t left) const;
   // Accept.cpp
@@ -117,6 +123,7 @@ class Scheduler {
   Counters counters_;
   StopSignal stop_;
   Mailbox mailbox_;  // and with Runtime::post's callers
+  std::atomic<bool> drain_{false};  // the stop lets open connections end first
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
   ConnectionIo io_{table_, counters_, stop_, *log_};
 
@@ -134,6 +141,7 @@ class Scheduler {
   bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
   bool running_ = false;
   bool shutting_down_ = false;
+  bool draining_ = false;  // listeners closed, open connections still served
 };
 
 }  // namespace chronos

@@ -1,0 +1,49 @@
+/* Echoes every byte; its init dereferences a null pointer when its config is {crash: true}: a
+ * plugin that takes the server down while a reload starts it (tests/supervisor_test.cpp). */
+#include <string.h>
+
+#include "chronos/plugin.h"
+
+static const chronos_host_api* g_api;
+
+static int segv_init(chronos_host* host, const chronos_host_api* api, const char* config,
+                     size_t config_len, void** instance, char* error, size_t error_len) {
+  (void)host;
+  (void)error;
+  (void)error_len;
+  g_api = api;
+  *instance = NULL;
+  static const char crash[] = "\"crash\":true";
+  for (size_t i = 0; i + sizeof(crash) - 1 <= config_len; ++i)
+    if (memcmp(config + i, crash, sizeof(crash) - 1) == 0) {
+      volatile int* volatile nowhere = NULL;
+      *nowhere = 1; /* SIGSEGV */
+    }
+  return 0;
+}
+
+static void segv_shutdown(void* instance) { (void)instance; }
+
+static int64_t segv_on_data(void* self, chronos_conn* conn, void* state, const uint8_t* data,
+                            size_t len) {
+  (void)self;
+  (void)state;
+  if (g_api->send(conn, data, len) != 0) return -1;
+  return (int64_t)len;
+}
+
+static const chronos_plugin k_plugin = {
+    .abi_major = CHRONOS_ABI_MAJOR,
+    .abi_minor = CHRONOS_ABI_MINOR,
+    .size = sizeof(chronos_plugin),
+    .name = "segv_in_init",
+    .version = "1.0.0",
+    .init = segv_init,
+    .shutdown = segv_shutdown,
+    .on_data = segv_on_data,
+};
+
+CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t major, uint32_t minor) {
+  (void)minor;
+  return major == CHRONOS_ABI_MAJOR ? &k_plugin : NULL;
+}
