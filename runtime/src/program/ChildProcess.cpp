@@ -27,6 +27,7 @@ ChildProcess::ChildProcess(const std::string& exe, const std::vector<std::string
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);  // ignored here, and an ignored signal stays so across exec
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() != parent) ::_exit(3);  // the supervisor died before PDEATHSIG was set
   for (int fd : inherit) ::fcntl(fd, F_SETFD, 0);
@@ -51,10 +52,13 @@ void ChildProcess::set_exited(int status) noexcept {
 }
 
 std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return "signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
-  return "status " + std::to_string(status);
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* name = ::sigabbrev_np(WTERMSIG(status));
+    return name ? std::string("killed by SIG") + name
+                : "killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  return "ended with status " + std::to_string(status);
 }
 
 }  // namespace chronos

@@ -33,7 +33,7 @@ class ChildProcess {
   int status_ = 0;
 };
 
-// "exit status 3" or "signal 11 (Segmentation fault)", for the log.
+// "exited with status 3" or "killed by SIGSEGV", for the log.
 std::string describe_status(int status);
 
 }  // namespace chronos

@@ -134,12 +134,15 @@ int ServerProgram::unload() {
 void ServerProgram::on_signals(int signal_fd) {
   signalfd_siginfo info;
   while (::read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
-    if (info.ssi_signo == SIGHUP) {
+    if (info.ssi_signo == SIGHUP && draining_) {
+      spdlog::warn("{}: ignored: draining to stop", strsignal(SIGHUP));
+    } else if (info.ssi_signo == SIGHUP) {
       reloader_->request();
     } else if (info.ssi_signo == SIGQUIT) {
       // A graceful stop that lets open connections end first (how an upgrade retires a server).
       spdlog::info("{}: draining: no new connections; stopping once the open ones closed",
                    strsignal(SIGQUIT));
+      draining_ = true;
       runtime_->drain();
     } else {
       spdlog::info("{}: stopping", strsignal(static_cast<int>(info.ssi_signo)));

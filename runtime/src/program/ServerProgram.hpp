@@ -41,6 +41,7 @@ class ServerProgram {
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Reloader> reloader_;  // declared after runtime_: destroyed before it
   SupervisorLink* link_ = nullptr;
+  bool draining_ = false;  // SIGQUIT came: no reload any more
 };
 
 }  // namespace chronos

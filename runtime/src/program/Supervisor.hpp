@@ -47,7 +47,7 @@ class Supervisor {
     Fd control;
     bool ready = false;
     bool retiring = false;   // asked to stop: its end is no crash
-    bool reloading = false;  // between "reload" and the next "keep"
+    std::string reloading;   // the number of the reload under way ("reload N" to "keep")
     std::string config;      // the configuration text it last said it serves
     Clock::time_point ready_at;
   };

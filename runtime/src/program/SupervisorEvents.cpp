@@ -57,11 +57,11 @@ void Supervisor::on_message(Server& server, ControlMessage& message) {
     for (std::size_t i = 1; i + 1 < message.fields.size(); i += 2)
       listeners.emplace_back(message.fields[i], message.fields[i + 1]);
     broker_.keep(server.id, listeners);
-    server.reloading = false;
+    server.reloading.clear();
   } else if (verb == "serving" && message.fields.size() == 2) {
     server.config = std::move(message.fields[1]);
-  } else if (verb == "reload") {
-    server.reloading = true;
+  } else if (verb == "reload" && message.fields.size() == 2) {
+    server.reloading = message.fields[1];
   } else if (verb == "ready") {
     on_ready(server);
   } else {
@@ -165,11 +165,14 @@ void Supervisor::on_exit(Server& server) {
 void Supervisor::on_crash(Server& server) {
   const pid_t pid = server.process->pid();
   const std::string how = describe_status(server.process->status());
-  const char* during = server.reloading ? " during a reload (that reload failed)" : "";
+  const std::string during =
+      server.reloading.empty()
+          ? std::string()
+          : " (reload #" + server.reloading + " failed: the server died during it)";
   crashed_at_ = Clock::now();
   if (upgrade_) {  // the new binary's server is on its way: it takes over
-    spdlog::error("supervisor: server pid {} died ({}){}; the upgrade's pid {} takes over", pid,
-                  how, during, upgrade_->process->pid());
+    spdlog::error("supervisor: server pid {} {}{}; the upgrade's pid {} takes over", pid, how,
+                  during, upgrade_->process->pid());
     broker_.inherit(server.id, upgrade_->id);
     current_ = std::exchange(upgrade_, nullptr);
     return;
@@ -178,12 +181,12 @@ void Supervisor::on_crash(Server& server) {
                                          crashed_at_ - server.ready_at)
                                    : RestartBackoff::ms{0};
   const auto delay = backoff_.after_crash(served);
-  spdlog::error("supervisor: server pid {} died ({}){}; its open connections are lost; "
-                "restarting {} (crash {} in a row)",
-                pid, how, during,
+  spdlog::error("supervisor: server pid {} {}; its open connections are lost; restarting {} on "
+                "the configuration that served{} (crash {} in a row)",
+                pid, how,
                 delay.count() == 0 ? std::string("at once")
                                    : "in " + std::to_string(delay.count()) + " ms",
-                backoff_.crashes());
+                during, backoff_.crashes());
   restart_heir_of_ = server.id;
   restart_config_ = server.config;
   restart_at_ = crashed_at_ + delay;

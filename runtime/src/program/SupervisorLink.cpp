@@ -1,5 +1,6 @@
 #include "SupervisorLink.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,7 +27,11 @@ std::string read_all(int fd) {
 }  // namespace
 
 SupervisorLink::SupervisorLink(int control_fd, int resume_fd)
-    : control_(control_fd), resume_(resume_fd) {}
+    : control_(control_fd), resume_(resume_fd) {
+  // Inherited without close-on-exec (so they crossed the exec): a plugin's exec must not get them.
+  for (int fd : {control_fd, resume_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
 
 ConfigResult SupervisorLink::load(const std::string& path, std::string& text) {
   text.clear();

@@ -71,7 +71,10 @@ class Scheduler {
   void post(Mailbox::Task task) { mailbox_.post(std::move(task)); }
 
   void run();                                // the loop, then the clean stop; once
-  void stop() noexcept { stop_.request(); }  // any thread, even a signal handler
+  void stop() noexcept {  // any thread, even a signal handler; cuts a drain short
+    drain_.store(false, std::memory_order_relaxed);
+    stop_.request();
+  }
   void drain() noexcept {  // any thread: Runtime::drain
     drain_.store(true, std::memory_order_relaxed);
     stop_.request();
@@ -141,7 +144,6 @@ class Scheduler {
   bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
   bool running_ = false;
   bool shutting_down_ = false;
-  bool draining_ = false;  // listeners closed, open connections still served
 };
 
 }  // namespace chronos
