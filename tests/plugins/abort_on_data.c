@@ -31,18 +31,4 @@ static int64_t abort_on_data(void* self, chronos_conn* conn, void* state, const 
   return (int64_t)len;
 }
 
-static const chronos_plugin k_plugin = {
-    .abi_major = CHRONOS_ABI_MAJOR,
-    .abi_minor = CHRONOS_ABI_MINOR,
-    .size = sizeof(chronos_plugin),
-    .name = "abort_on_data",
-    .version = "1.0.0",
-    .init = abort_init,
-    .shutdown = abort_shutdown,
-    .on_data = abort_on_data,
-};
-
-CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t major, uint32_t minor) {
-  (void)minor;
-  return major == CHRONOS_ABI_MAJOR ? &k_plugin : NULL;
-}
+CHRONOS_PLUGIN_C("abort_on_data", "1.0.0", abort_init, abort_shutdown, NULL, abort_on_data, NULL)

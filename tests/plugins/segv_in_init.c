@@ -32,18 +32,4 @@ static int64_t segv_on_data(void* self, chronos_conn* conn, void* state, const u
   return (int64_t)len;
 }
 
-static const chronos_plugin k_plugin = {
-    .abi_major = CHRONOS_ABI_MAJOR,
-    .abi_minor = CHRONOS_ABI_MINOR,
-    .size = sizeof(chronos_plugin),
-    .name = "segv_in_init",
-    .version = "1.0.0",
-    .init = segv_init,
-    .shutdown = segv_shutdown,
-    .on_data = segv_on_data,
-};
-
-CHRONOS_EXPORT const chronos_plugin* CHRONOS_PLUGIN_ENTRY(uint32_t major, uint32_t minor) {
-  (void)minor;
-  return major == CHRONOS_ABI_MAJOR ? &k_plugin : NULL;
-}
+CHRONOS_PLUGIN_C("segv_in_init", "1.0.0", segv_init, segv_shutdown, NULL, segv_on_data, NULL)
