@@ -16,7 +16,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -85,6 +89,56 @@ bool wait_new_server(RunningProgram& p, pid_t old, std::chrono::milliseconds tim
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
+// What each open descriptor of `pid` is ("socket:[123]", "memfd:chronos-config (deleted)", …).
+std::vector<std::string> fd_targets(pid_t pid) {
+  std::vector<std::string> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    out.push_back(std::filesystem::read_symlink(entry.path(), ec).string());
+  return out;
+}
+
+std::size_t count_of(const std::vector<std::string>& targets, const std::string& prefix) {
+  return static_cast<std::size_t>(std::count_if(
+      targets.begin(), targets.end(), [&](const auto& t) { return t.rfind(prefix, 0) == 0; }));
+}
+
+// A line of /proc/PID/status, e.g. "VmRSS:" (its value in kB), or -1.
+long proc_status_kb(pid_t pid, const std::string& key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(key, 0) == 0) return std::strtol(line.c_str() + key.size(), nullptr, 10);
+  return -1;
+}
+
+// The CPU time `pid` has used, in clock ticks (utime + stime of /proc/PID/stat).
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) {
+      stime = std::stol(field);
+      break;
+    }
+  }
+  return utime + stime;
+}
+
+// echo.so on one fresh port, served; the port.
+std::uint16_t serve_echo(ProgramFixture& f) {
+  const std::uint16_t port = free_port();
+  f.dir.install_plugin(kEcho, "plugins/echo.so");
+  f.write(
+      ConfigBuilder().plugin("echo", "plugins/echo.so").listener("main", loopback(port), "echo"));
+  start(f);
+  return port;
+}
+
 // A session of three echo exchanges; a failed one is counted in `lost` (its server died).
 ClientLoad::Session echo_session(std::atomic<int>& lost) {
   return [&lost](Client& c, std::uint16_t, ClientLoad::Tally& tally) {
@@ -145,11 +199,29 @@ TEST_CASE("supervisor: abort() in on_data restarts the server on the same socket
   CHECK(f.server->log_has("killed by SIGABRT; its open connections are lost; restarting at once"));
   CHECK(f.server->log_has("serves again"));
   CHECK(f.server->running());
+  // The supervisor: its signalfd, the server's control socket and the two listening sockets
+  // (beside what it inherited); small, and idle while the load ran.
+  const pid_t supervisor = f.server->pid();
+  const std::vector<std::string> fds = fd_targets(supervisor);
+  const long rss_kb = proc_status_kb(supervisor, "VmRSS:"), ticks = cpu_ticks(supervisor);
+  std::printf("supervisor_test: supervisor: %zu fds, %ld kB resident, %ld CPU ticks\n", fds.size(),
+              rss_kb, ticks);
+  CHECK(count_of(fds, "socket:") == 3);
+  CHECK(count_of(fds, "anon_inode:[signalfd]") == 1);
+  CHECK(count_of(fds, "memfd:") == 0);
+  CHECK(count_of(fds, "anon_inode:[eventpoll]") == 0);  // one poll(), no reactor of its own
+  CHECK(rss_kb < 64 * 1024);
+  CHECK(ticks < 50);  // half a second of CPU, all told (0 measured)
+  // The server: none of the supervisor's descriptors (its signalfd, the resumed configuration).
+  const std::vector<std::string> server_fds = fd_targets(f.server->server_pid());
+  CHECK(count_of(server_fds, "anon_inode:[signalfd]") == 1);  // its own
+  CHECK(count_of(server_fds, "memfd:") == 0);
 }
 
-TEST_CASE("supervisor: a server that dies during a reload comes back on the configuration that "
-          "served",
-          "[supervisor]") {
+TEST_CASE(
+    "supervisor: a server that dies during a reload comes back on the configuration that "
+    "served",
+    "[supervisor]") {
   ProgramFixture f;
   const std::uint16_t port = free_port();
   f.dir.install_plugin(kHttp, "plugins/http.so");
@@ -174,6 +246,7 @@ TEST_CASE("supervisor: a server that dies during a reload comes back on the conf
   REQUIRE(wait_new_server(*f.server, first));
   REQUIRE(f.server->wait_log("serves again"));
   CHECK(f.server->log_has("resuming on the last configuration that served"));
+  CHECK(count_of(fd_targets(f.server->server_pid()), "memfd:") == 0);  // read and closed
   Client c(port);
   CHECK(http_get(c).status == 200);  // the old plugin answers, not the new one's echo
   // The file on disk is still the crashing one; the next good file reloads as usual.
@@ -185,14 +258,14 @@ TEST_CASE("supervisor: a server that dies during a reload comes back on the conf
 
 TEST_CASE("supervisor: SIGUSR2 upgrades the server under load without a failed request",
           "[supervisor]") {
-  OneListener echo(kEcho);
-  RunningProgram& p = *echo.server;
-  REQUIRE(p.wait_log("supervises the server pid"));
+  ProgramFixture f;
+  const std::uint16_t port = serve_echo(f);
+  RunningProgram& p = *f.server;
   const pid_t supervisor = p.pid(), old = p.server_pid();
-  Client held(echo.port);  // open across the upgrade: the old server drains it
+  Client held(port);  // open across the upgrade: the old server drains it
   REQUIRE(echoes(held));
   std::atomic<int> lost{0};
-  ClientLoad load({echo.port, echo.port, echo.port}, echo_session(lost));
+  ClientLoad load({port, port, port}, echo_session(lost));
   REQUIRE(load.wait_for_more(100));
 
   p.signal(SIGUSR2);
@@ -219,22 +292,22 @@ TEST_CASE("supervisor: SIGUSR2 upgrades the server under load without a failed r
 
 TEST_CASE("supervisor: SIGTERM and -s stop end the supervisor and its server with status 0",
           "[supervisor]") {
-  OneListener echo(kEcho);
-  RunningProgram& p = *echo.server;
-  REQUIRE(p.wait_log("supervises the server pid"));
+  ProgramFixture f;
+  const std::uint16_t port = serve_echo(f);
+  RunningProgram& p = *f.server;
   const pid_t server = p.server_pid();
   REQUIRE(server != p.pid());
 
   SECTION("SIGTERM") { p.signal(SIGTERM); }
   SECTION("chronos -s stop") {
-    const RunResult r = run_chronos(echo.dir, {"-s", "stop", "-c", echo.file});
+    const RunResult r = run_chronos(f.dir, {"-s", "stop", "-c", f.file});
     INFO(r.err);
     CHECK(r.exit_code == 0);
   }
   INFO(p.log());
   CHECK(p.wait_exit() == 0);
   CHECK(!alive(server));
-  CHECK(connect_fails(echo.port));
+  CHECK(connect_fails(port));
 }
 
 TEST_CASE("supervisor: --no-supervisor serves in one process, which a crash kills",
@@ -242,10 +315,10 @@ TEST_CASE("supervisor: --no-supervisor serves in one process, which a crash kill
   ProgramFixture f;
   const std::uint16_t port = free_port();
   f.dir.install_plugin(kAbort, "plugins/abort.so");
-  f.write(ConfigBuilder().plugin("abort", "plugins/abort.so").listener("a", loopback(port), "abort"));
-  f.server = std::make_unique<RunningProgram>(f.dir, std::vector<std::string>{"-c", f.file,
-                                                                              "--no-supervisor"},
-                                              std::string(), crash_env());
+  f.write(
+      ConfigBuilder().plugin("abort", "plugins/abort.so").listener("a", loopback(port), "abort"));
+  f.server = std::make_unique<RunningProgram>(
+      f.dir, std::vector<std::string>{"-c", f.file, "--no-supervisor"}, std::string(), crash_env());
   RunningProgram& p = *f.server;
   REQUIRE(p.wait_listening());
   CHECK(p.child_pids().empty());
@@ -262,7 +335,8 @@ TEST_CASE("supervisor: a crash loop backs off and keeps the ports open", "[super
   ProgramFixture f;
   const std::uint16_t port = free_port();
   f.dir.install_plugin(kAbort, "plugins/abort.so");
-  f.write(ConfigBuilder().plugin("abort", "plugins/abort.so").listener("a", loopback(port), "abort"));
+  f.write(
+      ConfigBuilder().plugin("abort", "plugins/abort.so").listener("a", loopback(port), "abort"));
   start(f);
   // Every connection of the loop aborts its server; each restart is timed from its crash.
   std::vector<double> recovery;

@@ -70,8 +70,9 @@ class RunningProgram {
   ~RunningProgram() {
     const bool was_serving = running();
     const bool clean = kill_and_reap();
-    if (std::uncaught_exceptions() > 0) return;          // a REQUIRE already failed the test
-    if (exit_code_ > 128 && !death_expected_ && !(was_serving && !clean)) {  // tests only send SIGTERM/SIGINT/SIGHUP
+    if (std::uncaught_exceptions() > 0) return;  // a REQUIRE already failed the test
+    if (exit_code_ > 128 && !death_expected_ &&
+        !(was_serving && !clean)) {  // tests only send SIGTERM/SIGINT/SIGHUP
       FAIL_CHECK("chronos (pid " << pid_ << ") was killed by signal " << exit_code_ - 128 << "\n"
                                  << tail());
     }

@@ -37,8 +37,7 @@ struct Reloader::Prepared {
   ReconfigurePlan plan;
 };
 
-Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served,
-                   SupervisorLink* link)
+Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served, SupervisorLink* link)
     : runtime_(runtime),
       config_path_(std::move(config_path)),
       served_(served),
@@ -187,9 +186,10 @@ void Reloader::on_timeout() {
   if (::read(timer_.get(), &expirations, sizeof(expirations)) <= 0 || !current_) return;
   Attempt& attempt = *current_;
   attempt.abandoned.store(true, std::memory_order_relaxed);
-  spdlog::error("reload #{}: abandoned after {} ms while {}; still serving the previous "
-                "configuration",
-                attempt.number, attempt.timeout_ms, attempt.step.load(std::memory_order_relaxed));
+  spdlog::error(
+      "reload #{}: abandoned after {} ms while {}; still serving the previous "
+      "configuration",
+      attempt.number, attempt.timeout_ms, attempt.step.load(std::memory_order_relaxed));
   current_.reset();
   if (link_) link_->keep(served_.config);
   if (again_) {

@@ -57,7 +57,7 @@ class Reloader {
 
   void start_attempt();
   void run_attempt(const std::shared_ptr<Attempt>& attempt);  // the attempt's thread
-  bool prepare(Attempt& attempt, Prepared& out);  // the attempt's thread
+  bool prepare(Attempt& attempt, Prepared& out);              // the attempt's thread
   void commit(Attempt& attempt, Prepared& prepared);
   void finish();
   void on_timeout();

@@ -97,9 +97,10 @@ int ServerProgram::start(Config config) {
   }
   LoadedPlugins loaded = loaded_by_name(plugins);
   config.runtime.on_stuck_stop = exit_when_stuck;
-  if (link_) config.runtime.listen_socket = [link = link_](const ListenerConfig& l) {
-    return link->listen_socket(l);
-  };
+  if (link_)
+    config.runtime.listen_socket = [link = link_](const ListenerConfig& l) {
+      return link->listen_socket(l);
+    };
   try {
     runtime_ = std::make_unique<Runtime>(config.runtime);
     runtime_->reconfigure(config.runtime.listeners, std::move(plugins));
@@ -120,9 +121,10 @@ int ServerProgram::start(Config config) {
 int ServerProgram::unload() {
   const std::uint32_t wait_ms = served_.config.runtime.shutdown_timeout_ms;
   if (!reloader_->wait_for_attempts(std::chrono::milliseconds(wait_ms))) {
-    spdlog::error("stop: a reload is still running after {} ms; exiting without unloading "
-                  "plugins",
-                  wait_ms);
+    spdlog::error(
+        "stop: a reload is still running after {} ms; exiting without unloading "
+        "plugins",
+        wait_ms);
     spdlog::default_logger()->flush();
     std::_Exit(kExitFailure);
   }

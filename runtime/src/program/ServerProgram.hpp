@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "chronos/Config.hpp"
-#include "chronos/PluginLoader.hpp"
 #include "Reloader.hpp"
 #include "SupervisorLink.hpp"
+#include "chronos/Config.hpp"
+#include "chronos/PluginLoader.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos {
@@ -37,7 +37,7 @@ class ServerProgram {
   void on_signals(int signal_fd);
 
   std::string config_path_;
-  Served served_;                      // the reactor thread's once serving
+  Served served_;  // the reactor thread's once serving
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Reloader> reloader_;  // declared after runtime_: destroyed before it
   SupervisorLink* link_ = nullptr;

@@ -100,8 +100,7 @@ void Supervisor::restart() {
     server->config = restart_config_;  // until it says what it serves
     current_ = server;
     spdlog::info("supervisor: started server pid {}{}", server->process->pid(),
-                 restart_config_.empty() ? ""
-                                         : " on the last configuration that served");
+                 restart_config_.empty() ? "" : " on the last configuration that served");
   } catch (const std::system_error& e) {
     const auto delay = backoff_.after_crash(RestartBackoff::ms{0});
     spdlog::error("supervisor: cannot start a server: {}; trying again in {} ms", e.what(),
@@ -160,9 +159,10 @@ void Supervisor::on_upgrade() {
   }
   try {
     upgrade_ = start_server({});
-    spdlog::info("supervisor: SIGUSR2: upgrading: started pid {} from {}; pid {} serves until it "
-                 "is ready",
-                 upgrade_->process->pid(), exe_, current_->process->pid());
+    spdlog::info(
+        "supervisor: SIGUSR2: upgrading: started pid {} from {}; pid {} serves until it "
+        "is ready",
+        upgrade_->process->pid(), exe_, current_->process->pid());
   } catch (const std::system_error& e) {
     spdlog::error("supervisor: SIGUSR2: cannot start the new server: {}", e.what());
   }

@@ -46,9 +46,9 @@ class Supervisor {
     std::unique_ptr<ChildProcess> process;
     Fd control;
     bool ready = false;
-    bool retiring = false;   // asked to stop: its end is no crash
-    std::string reloading;   // the number of the reload under way ("reload N" to "keep")
-    std::string config;      // the configuration text it last said it serves
+    bool retiring = false;  // asked to stop: its end is no crash
+    std::string reloading;  // the number of the reload under way ("reload N" to "keep")
+    std::string config;     // the configuration text it last said it serves
     Clock::time_point ready_at;
   };
 

@@ -28,8 +28,8 @@ std::string error_prefix(const std::system_error& e) {
   // what() is "PREFIX: strerror"; the server rebuilds the same error from PREFIX and the code.
   std::string what = e.what();
   const std::string suffix = ": " + e.code().message();
-  if (what.size() > suffix.size() && what.compare(what.size() - suffix.size(), suffix.size(),
-                                                  suffix) == 0)
+  if (what.size() > suffix.size() &&
+      what.compare(what.size() - suffix.size(), suffix.size(), suffix) == 0)
     what.resize(what.size() - suffix.size());
   return what;
 }
@@ -65,8 +65,8 @@ void Supervisor::on_message(Server& server, ControlMessage& message) {
   } else if (verb == "ready") {
     on_ready(server);
   } else {
-    spdlog::warn("supervisor: server pid {} sent an unknown message '{}'",
-                 server.process->pid(), verb);
+    spdlog::warn("supervisor: server pid {} sent an unknown message '{}'", server.process->pid(),
+                 verb);
   }
 }
 
@@ -126,9 +126,10 @@ void Supervisor::on_exit(Server& server) {
   const int status = server.process->status();
   const pid_t pid = server.process->pid();
   if (&server == upgrade_) {
-    spdlog::error("supervisor: upgrade failed: the new server pid {} ended ({}) before it "
-                  "served; pid {} goes on serving",
-                  pid, describe_status(status), current_ ? current_->process->pid() : 0);
+    spdlog::error(
+        "supervisor: upgrade failed: the new server pid {} ended ({}) before it "
+        "served; pid {} goes on serving",
+        pid, describe_status(status), current_ ? current_->process->pid() : 0);
     upgrade_ = nullptr;
     broker_.forget(server.id);
     return;
@@ -165,10 +166,9 @@ void Supervisor::on_exit(Server& server) {
 void Supervisor::on_crash(Server& server) {
   const pid_t pid = server.process->pid();
   const std::string how = describe_status(server.process->status());
-  const std::string during =
-      server.reloading.empty()
-          ? std::string()
-          : " (reload #" + server.reloading + " failed: the server died during it)";
+  const std::string during = server.reloading.empty() ? std::string()
+                                                      : " (reload #" + server.reloading +
+                                                            " failed: the server died during it)";
   crashed_at_ = Clock::now();
   if (upgrade_) {  // the new binary's server is on its way: it takes over
     spdlog::error("supervisor: server pid {} {}{}; the upgrade's pid {} takes over", pid, how,
@@ -177,16 +177,16 @@ void Supervisor::on_crash(Server& server) {
     current_ = std::exchange(upgrade_, nullptr);
     return;
   }
-  const auto served = server.ready ? std::chrono::duration_cast<RestartBackoff::ms>(
-                                         crashed_at_ - server.ready_at)
-                                   : RestartBackoff::ms{0};
+  const auto served =
+      server.ready ? std::chrono::duration_cast<RestartBackoff::ms>(crashed_at_ - server.ready_at)
+                   : RestartBackoff::ms{0};
   const auto delay = backoff_.after_crash(served);
-  spdlog::error("supervisor: server pid {} {}; its open connections are lost; restarting {} on "
-                "the configuration that served{} (crash {} in a row)",
-                pid, how,
-                delay.count() == 0 ? std::string("at once")
-                                   : "in " + std::to_string(delay.count()) + " ms",
-                during, backoff_.crashes());
+  spdlog::error(
+      "supervisor: server pid {} {}; its open connections are lost; restarting {} on "
+      "the configuration that served{} (crash {} in a row)",
+      pid, how,
+      delay.count() == 0 ? std::string("at once") : "in " + std::to_string(delay.count()) + " ms",
+      during, backoff_.crashes());
   restart_heir_of_ = server.id;
   restart_config_ = server.config;
   restart_at_ = crashed_at_ + delay;

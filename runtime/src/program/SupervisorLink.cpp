@@ -72,9 +72,10 @@ Fd SupervisorLink::listen_socket(const ListenerConfig& listener) {
 void SupervisorLink::serving(const std::string& text) {
   std::lock_guard lock(mutex_);
   if (!send({"serving", text}))
-    spdlog::warn("the supervisor did not take the configuration text ({} bytes): a restart "
-                 "after a crash reads the file again",
-                 text.size());
+    spdlog::warn(
+        "the supervisor did not take the configuration text ({} bytes): a restart "
+        "after a crash reads the file again",
+        text.size());
 }
 
 void SupervisorLink::keep(const Config& running) {

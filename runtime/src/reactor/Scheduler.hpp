@@ -70,7 +70,7 @@ class Scheduler {
   // Runs `task` on the reactor thread soon (any thread); dropped unrun once the loop has ended.
   void post(Mailbox::Task task) { mailbox_.post(std::move(task)); }
 
-  void run();                                // the loop, then the clean stop; once
+  void run();             // the loop, then the clean stop; once
   void stop() noexcept {  // any thread, even a signal handler; cuts a drain short
     drain_.store(false, std::memory_order_relaxed);
     stop_.request();
@@ -125,7 +125,7 @@ class Scheduler {
   // Shared with the connections' owners (ConnectionIo) — and stop_ with stop()'s callers.
   Counters counters_;
   StopSignal stop_;
-  Mailbox mailbox_;  // and with Runtime::post's callers
+  Mailbox mailbox_;                 // and with Runtime::post's callers
   std::atomic<bool> drain_{false};  // the stop lets open connections end first
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
   ConnectionIo io_{table_, counters_, stop_, *log_};
