@@ -89,7 +89,7 @@ bool wait_new_server(RunningProgram& p, pid_t old, std::chrono::milliseconds tim
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
-// What each open descriptor of `pid` is ("socket:[123]", "memfd:chronos-config (deleted)", …).
+// What each open descriptor of `pid` is ("socket:[123]", "/memfd:chronos-config (deleted)", …).
 std::vector<std::string> fd_targets(pid_t pid) {
   std::vector<std::string> out;
   const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
@@ -99,9 +99,11 @@ std::vector<std::string> fd_targets(pid_t pid) {
   return out;
 }
 
-std::size_t count_of(const std::vector<std::string>& targets, const std::string& prefix) {
-  return static_cast<std::size_t>(std::count_if(
-      targets.begin(), targets.end(), [&](const auto& t) { return t.rfind(prefix, 0) == 0; }));
+// How many of `targets` contain `part`.
+std::size_t count_of(const std::vector<std::string>& targets, const std::string& part) {
+  return static_cast<std::size_t>(std::count_if(targets.begin(), targets.end(), [&](const auto& t) {
+    return t.find(part) != std::string::npos;
+  }));
 }
 
 // A line of /proc/PID/status, e.g. "VmRSS:" (its value in kB), or -1.
@@ -199,8 +201,8 @@ TEST_CASE("supervisor: abort() in on_data restarts the server on the same socket
   CHECK(f.server->log_has("killed by SIGABRT; its open connections are lost; restarting at once"));
   CHECK(f.server->log_has("serves again"));
   CHECK(f.server->running());
-  // The supervisor: its signalfd, the server's control socket and the two listening sockets
-  // (beside what it inherited); small, and idle while the load ran.
+  // The supervisor: its signalfd, the server's control socket, the two listening sockets and
+  // the two plugin files (beside what it inherited); small, and idle while the load ran.
   const pid_t supervisor = f.server->pid();
   const std::vector<std::string> fds = fd_targets(supervisor);
   const long rss_kb = proc_status_kb(supervisor, "VmRSS:"), ticks = cpu_ticks(supervisor);
@@ -208,7 +210,8 @@ TEST_CASE("supervisor: abort() in on_data restarts the server on the same socket
               rss_kb, ticks);
   CHECK(count_of(fds, "socket:") == 3);
   CHECK(count_of(fds, "anon_inode:[signalfd]") == 1);
-  CHECK(count_of(fds, "memfd:") == 0);
+  CHECK(count_of(fds, "memfd:chronos-plugin") == 2);  // the files that serve, kept for a restart
+  CHECK(count_of(fds, "memfd:chronos-config") == 0);
   CHECK(count_of(fds, "anon_inode:[eventpoll]") == 0);  // one poll(), no reactor of its own
   CHECK(rss_kb < 64 * 1024);
   CHECK(ticks < 50);  // half a second of CPU, all told (0 measured)
@@ -234,10 +237,19 @@ TEST_CASE(
     Client c(port);
     REQUIRE(http_get(c).status == 200);
   }
-  // The new configuration's plugin dereferences a null pointer in its init: during the reload.
-  f.write(ConfigBuilder()
-              .plugin("boom", "plugins/segv.so", "{crash: true}")
-              .listener("main", loopback(port), "boom"));
+  // A plugin that dereferences a null pointer in its init, during the reload: a new one, or a new
+  // version deployed over the file that serves (the restart must not load it from the path).
+  SECTION("a new plugin") {
+    f.write(ConfigBuilder()
+                .plugin("boom", "plugins/segv.so", "{crash: true}")
+                .listener("main", loopback(port), "boom"));
+  }
+  SECTION("a new version of the served plugin's file") {
+    f.dir.install_plugin(kSegv, "plugins/http.so");
+    f.write(ConfigBuilder()
+                .plugin("web", "plugins/http.so", "{crash: true}")
+                .listener("main", loopback(port), "web"));
+  }
   f.server->signal(SIGHUP);
   const bool failed = f.server->wait_log("reload #1 failed: the server died during it");
   INFO(f.server->log());
@@ -249,7 +261,8 @@ TEST_CASE(
   CHECK(count_of(fd_targets(f.server->server_pid()), "memfd:") == 0);  // read and closed
   Client c(port);
   CHECK(http_get(c).status == 200);  // the old plugin answers, not the new one's echo
-  // The file on disk is still the crashing one; the next good file reloads as usual.
+  // The files on disk are still the crashing ones; the next good ones reload as usual.
+  f.dir.install_plugin(kHttp, "plugins/http.so");
   f.write(served);
   CHECK(f.server->reload().find(": done in ") != std::string::npos);
   Client after(port);

@@ -1,6 +1,10 @@
 #include "ControlChannel.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -70,6 +74,31 @@ bool send_message(int socket, const std::vector<std::string>& fields, int fd) {
   while ((n = ::sendmsg(socket, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
   return n == static_cast<ssize_t>(text.size());
+}
+
+Fd sealed_copy(int fd) {
+  Fd copy(::memfd_create("chronos-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!copy) throw std::system_error(errno, std::generic_category(), "memfd_create");
+  char buf[65536];
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buf, sizeof(buf), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
+    if (n == 0) break;
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(copy.get(), buf + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) throw std::system_error(errno, std::generic_category(), "memfd write");
+      done += w;
+    }
+    at += n;
+  }
+  // The plugin loader refuses a file others may write; the seals make it immutable.
+  if (::fchmod(copy.get(), 0500) != 0 ||
+      ::fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) !=
+          0)
+    throw std::system_error(errno, std::generic_category(), "memfd seal");
+  return copy;
 }
 
 std::optional<ControlMessage> receive_message(int socket) {

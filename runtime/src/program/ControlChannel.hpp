@@ -5,6 +5,7 @@
 // The server sends (Supervisor.hpp says what the supervisor does with each):
 //   listen NAME ADDRESS      -> answered: "ok" with the listening socket, or "error ERRNO WHAT"
 //   keep NAME ADDRESS ...    the listeners it serves now: every other socket can be closed
+//   plugin NAME + file       a plugin file of the configuration it is about to say it serves
 //   serving TEXT             the configuration text it serves now (validated, started)
 //   ready                    it serves: a restart or an upgrade may go on
 //   reload                   a reload began (it ends with the next keep)
@@ -31,6 +32,11 @@ std::pair<Fd, Fd> control_socket_pair();
 
 // Sends one message (with `fd` attached when >= 0). False on failure (errno says why).
 bool send_message(int socket, const std::vector<std::string>& fields, int fd = -1);
+
+// A sealed memory file (close-on-exec, mode 0500, no more writes) with what `fd` holds from its
+// start: how the supervisor keeps a plugin file that a deploy may rewrite later. Throws
+// std::system_error.
+Fd sealed_copy(int fd);
 
 // Receives one message; nullopt at end of stream or on failure (errno 0 at end of stream,
 // EAGAIN on a non-blocking socket with nothing to read).

@@ -161,7 +161,7 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
   next.runtime.queue_capacity = served_.config.runtime.queue_capacity;
   served_.config = std::move(next);
   served_.plugins = std::move(prepared.loaded);
-  if (link_) link_->serving(prepared.text);
+  if (link_) link_->serving(prepared.text, served_.plugins);
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - attempt.start);
   spdlog::info("reload #{}: done in {:.1f} ms; {}; plugins started: {}; kept: {}; retiring: {}", n,

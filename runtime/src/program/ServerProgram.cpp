@@ -75,8 +75,14 @@ int ServerProgram::serve() {
   if (const std::size_t stale = remove_stale_private_copies(); stale > 0)
     spdlog::info("removed {} private plugin cop{} left by processes that no longer run", stale,
                  stale == 1 ? "y" : "ies");
+  if (link_)  // a restart loads the plugin files that served, not what is on disk now
+    for (PluginConfig& p : result.config->plugins)
+      if (std::string file = link_->resumed_plugin(p.name); !file.empty()) p.path = std::move(file);
   if (const int failed = start(std::move(*result.config)); failed != kExitOk) return failed;
-  if (link_) link_->started(served_.config, text);
+  if (link_) {
+    link_->started(served_.config, text, served_.plugins);
+    link_->release_resumed();
+  }
   runtime_->watch(signal_fd.get(), [this, fd = signal_fd.get()] { on_signals(fd); });
   spdlog::info("chronos started: {} (pid {})", config_path_, getpid());
   try {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -28,8 +29,8 @@ Fd open_supervisor_signals() {
   return fd;
 }
 
-// The configuration a restarted server resumes with, in a memory file it inherits.
-Fd config_memfd(const std::string& text) {
+// A sealed memory file holding `text`: the configuration a restarted server resumes with.
+Fd memfd_of(const std::string& text) {
   Fd fd(::memfd_create("chronos-config", MFD_CLOEXEC));
   if (!fd) throw std::system_error(errno, std::generic_category(), "memfd_create");
   for (std::size_t done = 0; done < text.size();) {
@@ -42,11 +43,20 @@ Fd config_memfd(const std::string& text) {
   return fd;
 }
 
+// Each resumed plugin file as NAME=FD for the server, and kept open across its exec.
+void add_plugin_args(const std::map<std::string, std::shared_ptr<const Fd>>& plugins,
+                     std::vector<std::string>& args, std::vector<int>& inherit) {
+  for (const auto& [name, fd] : plugins) {
+    args.insert(args.end(), {"--resume-plugin", name + "=" + std::to_string(fd->get())});
+    inherit.push_back(fd->get());
+  }
+}
+
 }  // namespace
 
 int Supervisor::run() {
   signal_fd_ = open_supervisor_signals();
-  start_server({});  // it logs why if it cannot start; so says nothing more here
+  start_server({}, {});  // it logs why if it cannot start; so says nothing more here
   while (!exit_status_) poll_once();
   return *exit_status_;
 }
@@ -70,16 +80,18 @@ void Supervisor::poll_once() {
   if (stopping_ && servers_.empty() && !exit_status_) exit_status_ = final_status_;
 }
 
-Supervisor::Server* Supervisor::start_server(const std::string& resume_config) {
+Supervisor::Server* Supervisor::start_server(const std::string& resume_config,
+                                             const PluginFiles& plugins) {
   auto [mine, theirs] = control_socket_pair();
   std::vector<std::string> args{"-c", config_path_, "--supervised-by",
                                 std::to_string(theirs.get())};
   std::vector<int> inherit{theirs.get()};
   Fd resume;
   if (!resume_config.empty()) {
-    resume = config_memfd(resume_config);
+    resume = memfd_of(resume_config);
     args.insert(args.end(), {"--resume-config", std::to_string(resume.get())});
     inherit.push_back(resume.get());
+    add_plugin_args(plugins, args, inherit);
   }
   auto server = std::make_unique<Server>();
   server->id = ++next_id_;
@@ -95,9 +107,10 @@ Supervisor::Server* Supervisor::start_server(const std::string& resume_config) {
 void Supervisor::restart() {
   restart_at_.reset();
   try {
-    Server* server = start_server(restart_config_);
+    Server* server = start_server(restart_config_, restart_plugins_);
     broker_.inherit(restart_heir_of_, server->id);
     server->config = restart_config_;  // until it says what it serves
+    server->plugins = std::exchange(restart_plugins_, {});  // held once: by the server
     current_ = server;
     spdlog::info("supervisor: started server pid {}{}", server->process->pid(),
                  restart_config_.empty() ? "" : " on the last configuration that served");
@@ -158,7 +171,7 @@ void Supervisor::on_upgrade() {
     return;
   }
   try {
-    upgrade_ = start_server({});
+    upgrade_ = start_server({}, {});
     spdlog::info(
         "supervisor: SIGUSR2: upgrading: started pid {} from {}; pid {} serves until it "
         "is ready",

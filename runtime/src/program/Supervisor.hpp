@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,9 @@ class Supervisor {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // The plugin files a configuration was served with, by plugin name: sealed memory copies of
+  // the bytes that were loaded, for a restart to load again whatever is on disk by then.
+  using PluginFiles = std::map<std::string, std::shared_ptr<const Fd>>;
   struct Server {
     int id = 0;
     std::unique_ptr<ChildProcess> process;
@@ -49,12 +53,14 @@ class Supervisor {
     bool retiring = false;  // asked to stop: its end is no crash
     std::string reloading;  // the number of the reload under way ("reload N" to "keep")
     std::string config;     // the configuration text it last said it serves
+    PluginFiles plugins;    // and its plugin files
+    PluginFiles incoming;   // plugin files sent before the next "serving"
     Clock::time_point ready_at;
   };
 
   // Supervisor.cpp: the loop, signals, starting servers.
   void poll_once();
-  Server* start_server(const std::string& resume_config);
+  Server* start_server(const std::string& resume_config, const PluginFiles& plugins);
   void restart();
   void on_signals();
   void stop_all(int sig);  // SIGTERM, SIGINT or SIGQUIT (a drain)
@@ -65,6 +71,7 @@ class Supervisor {
   void on_message(Server& server, ControlMessage& message);
   void on_listen(Server& server, const ControlMessage& message);
   void on_ready(Server& server);
+  void on_plugin(Server& server, ControlMessage& message);
   void reap();
   void on_exit(Server& server);
   void on_crash(Server& server);
@@ -86,6 +93,7 @@ class Supervisor {
   std::optional<Clock::time_point> restart_at_;
   int restart_heir_of_ = -1;
   std::string restart_config_;
+  PluginFiles restart_plugins_;
   Clock::time_point crashed_at_;
 };
 

@@ -58,8 +58,11 @@ void Supervisor::on_message(Server& server, ControlMessage& message) {
       listeners.emplace_back(message.fields[i], message.fields[i + 1]);
     broker_.keep(server.id, listeners);
     server.reloading.clear();
+  } else if (verb == "plugin" && message.fields.size() == 2) {
+    on_plugin(server, message);
   } else if (verb == "serving" && message.fields.size() == 2) {
     server.config = std::move(message.fields[1]);
+    server.plugins = std::exchange(server.incoming, {});
   } else if (verb == "reload" && message.fields.size() == 2) {
     server.reloading = message.fields[1];
   } else if (verb == "ready") {
@@ -77,6 +80,17 @@ void Supervisor::on_listen(Server& server, const ControlMessage& message) {
   } catch (const std::system_error& e) {
     send_message(server.control.get(),
                  {"error", std::to_string(e.code().value()), error_prefix(e)});
+  }
+}
+
+// A plugin file of the configuration the server is about to say it serves: copied now (the
+// server sent the very file it loaded, which a deploy may rewrite in place later).
+void Supervisor::on_plugin(Server& server, ControlMessage& message) {
+  try {
+    server.incoming[message.fields[1]] = std::make_shared<const Fd>(sealed_copy(message.fd.get()));
+  } catch (const std::system_error& e) {
+    spdlog::warn("supervisor: plugin {}: {}; a restart loads it from its path", message.fields[1],
+                 e.what());
   }
 }
 
@@ -189,6 +203,7 @@ void Supervisor::on_crash(Server& server) {
       during, backoff_.crashes());
   restart_heir_of_ = server.id;
   restart_config_ = server.config;
+  restart_plugins_ = server.plugins;
   restart_at_ = crashed_at_ + delay;
 }
 

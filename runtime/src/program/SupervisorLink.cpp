@@ -26,11 +26,22 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-SupervisorLink::SupervisorLink(int control_fd, int resume_fd)
+SupervisorLink::SupervisorLink(int control_fd, int resume_fd,
+                               const std::map<std::string, int>& plugins)
     : control_(control_fd), resume_(resume_fd) {
   // Inherited without close-on-exec (so they crossed the exec): a plugin's exec must not get them.
   for (int fd : {control_fd, resume_fd})
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  for (const auto& [name, fd] : plugins) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    resumed_plugins_[name] = Fd(fd);
+  }
+}
+
+std::string SupervisorLink::resumed_plugin(const std::string& name) const {
+  const auto it = resumed_plugins_.find(name);
+  return it == resumed_plugins_.end() ? std::string()
+                                      : "/proc/self/fd/" + std::to_string(it->second.get());
 }
 
 ConfigResult SupervisorLink::load(const std::string& path, std::string& text) {
@@ -69,8 +80,21 @@ Fd SupervisorLink::listen_socket(const ListenerConfig& listener) {
   throw std::system_error(code, std::generic_category(), what);
 }
 
-void SupervisorLink::serving(const std::string& text) {
+void SupervisorLink::serving(const std::string& text, const LoadedPlugins& plugins) {
   std::lock_guard lock(mutex_);
+  for (const auto& [name, plugin] : plugins) {
+    // The file at the path now, if it still is the one loaded (its identity includes a hash of
+    // its bytes); else the restart loads whatever is there then.
+    const Fd file(::open(plugin->path().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    try {
+      if (!file ||
+          !(identify_file("/proc/self/fd/" + std::to_string(file.get())) == plugin->identity()))
+        continue;
+    } catch (const PluginError&) {
+      continue;
+    }
+    send({"plugin", name}, file.get());
+  }
   if (!send({"serving", text}))
     spdlog::warn(
         "the supervisor did not take the configuration text ({} bytes): a restart "
@@ -93,8 +117,8 @@ void SupervisorLink::ready() {
   send({"ready"});
 }
 
-bool SupervisorLink::send(const std::vector<std::string>& fields) {
-  return send_message(control_.get(), fields);
+bool SupervisorLink::send(const std::vector<std::string>& fields, int fd) {
+  return send_message(control_.get(), fields, fd);
 }
 
 }  // namespace chronos

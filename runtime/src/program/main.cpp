@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -38,6 +40,15 @@ int supervise(const std::string& config) {
   }
 }
 
+// --resume-plugin NAME=FD, as the supervisor writes them.
+std::map<std::string, int> plugin_fds(const std::vector<std::string>& args) {
+  std::map<std::string, int> out;
+  for (const std::string& a : args)
+    if (const std::size_t eq = a.rfind('='); eq != std::string::npos)
+      out[a.substr(0, eq)] = std::atoi(a.c_str() + eq + 1);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,6 +71,8 @@ int main(int argc, char** argv) {
   int supervised_by = -1, resume_config = -1;
   app.add_option("--supervised-by", supervised_by)->group("");
   app.add_option("--resume-config", resume_config)->group("");
+  std::vector<std::string> resume_plugins;  // NAME=FD each
+  app.add_option("--resume-plugin", resume_plugins)->group("");
   app.set_version_flag("--version", std::string("chronos ") + kVersion + " (plugin ABI " +
                                         std::to_string(CHRONOS_ABI_MAJOR) + "." +
                                         std::to_string(CHRONOS_ABI_MINOR) + ")");
@@ -90,7 +103,7 @@ int main(int argc, char** argv) {
   chronos::ServerProgram host(config);
   if (check) return host.check();
   if (supervised_by >= 0) {
-    chronos::SupervisorLink link(supervised_by, resume_config);
+    chronos::SupervisorLink link(supervised_by, resume_config, plugin_fds(resume_plugins));
     host.supervised_by(&link);
     return host.serve();
   }
