@@ -42,7 +42,8 @@ Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served, Su
       config_path_(std::move(config_path)),
       served_(served),
       link_(link),
-      timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
+      timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)),
+      reloads_(link ? link->reloads_before : 0) {
   if (!timer_) throw std::system_error(errno, std::generic_category(), "timerfd_create");
   runtime_.watch(timer_.get(), [this] { on_timeout(); });
 }

@@ -83,8 +83,12 @@ void Supervisor::poll_once() {
 Supervisor::Server* Supervisor::start_server(const std::string& resume_config,
                                              const PluginFiles& plugins) {
   auto [mine, theirs] = control_socket_pair();
-  std::vector<std::string> args{"-c", config_path_, "--supervised-by",
-                                std::to_string(theirs.get())};
+  std::vector<std::string> args{"-c",
+                                config_path_,
+                                "--supervised-by",
+                                std::to_string(theirs.get()),
+                                "--reloads-before",
+                                std::to_string(reloads_)};
   std::vector<int> inherit{theirs.get()};
   Fd resume;
   if (!resume_config.empty()) {
@@ -109,7 +113,7 @@ void Supervisor::restart() {
   try {
     Server* server = start_server(restart_config_, restart_plugins_);
     broker_.inherit(restart_heir_of_, server->id);
-    server->config = restart_config_;  // until it says what it serves
+    server->config = restart_config_;                       // until it says what it serves
     server->plugins = std::exchange(restart_plugins_, {});  // held once: by the server
     current_ = server;
     spdlog::info("supervisor: started server pid {}{}", server->process->pid(),

@@ -84,7 +84,8 @@ class Supervisor {
   Server* current_ = nullptr;  // the server serving (or starting to)
   Server* upgrade_ = nullptr;  // a new binary's server, until it is ready
   int next_id_ = 0;
-  bool served_once_ = false;  // a server has been ready: failures from now on restart
+  std::uint64_t reloads_ = 0;  // the highest reload number a server began
+  bool served_once_ = false;   // a server has been ready: failures from now on restart
   bool stopping_ = false;
   bool reload_pending_ = false;  // a SIGHUP came while the server was starting
   int final_status_ = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -65,6 +66,8 @@ void Supervisor::on_message(Server& server, ControlMessage& message) {
     server.plugins = std::exchange(server.incoming, {});
   } else if (verb == "reload" && message.fields.size() == 2) {
     server.reloading = message.fields[1];
+    reloads_ =
+        std::max<std::uint64_t>(reloads_, std::strtoull(server.reloading.c_str(), nullptr, 10));
   } else if (verb == "ready") {
     on_ready(server);
   } else {

@@ -21,6 +21,9 @@ class SupervisorLink {
   // configuration text to resume with (-1: none) and the plugin files it served with (by name).
   SupervisorLink(int control_fd, int resume_fd, const std::map<std::string, int>& plugins = {});
 
+  // How many reloads earlier servers of this supervisor began: this one numbers on from there.
+  std::uint64_t reloads_before = 0;
+
   // Where a resumed configuration's plugin `name` is loaded from: its file as it served
   // ("/proc/self/fd/N"), or "" to load it from its path.
   std::string resumed_plugin(const std::string& name) const;

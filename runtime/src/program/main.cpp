@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
   app.add_option("--resume-config", resume_config)->group("");
   std::vector<std::string> resume_plugins;  // NAME=FD each
   app.add_option("--resume-plugin", resume_plugins)->group("");
+  std::uint64_t reloads_before = 0;
+  app.add_option("--reloads-before", reloads_before)->group("");
   app.set_version_flag("--version", std::string("chronos ") + kVersion + " (plugin ABI " +
                                         std::to_string(CHRONOS_ABI_MAJOR) + "." +
                                         std::to_string(CHRONOS_ABI_MINOR) + ")");
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   if (check) return host.check();
   if (supervised_by >= 0) {
     chronos::SupervisorLink link(supervised_by, resume_config, plugin_fds(resume_plugins));
+    link.reloads_before = reloads_before;
     host.supervised_by(&link);
     return host.serve();
   }
