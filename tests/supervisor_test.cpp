@@ -361,10 +361,11 @@ TEST_CASE("supervisor: a crash loop backs off and keeps the ports open", "[super
   std::printf("%s\n", line.c_str());
   for (double ms : recovery) CHECK(ms >= 0);  // every probe connected and was answered
   CHECK(recovery[0] < 1000);                  // the first restart is at once
-  CHECK(recovery[2] > recovery[1]);           // then 100, 200, 400, 800 ms
-  CHECK(recovery[3] > recovery[2]);
-  CHECK(recovery[4] > recovery[3]);
-  CHECK(recovery[4] >= 700);
+  // Then each waits its back-off before starting (a lower bound: a loaded machine's exec and
+  // start add tens, at times a hundred ms on top, so neighbours are not compared).
+  const double backoff_ms[] = {0, 100, 200, 400, 800};
+  for (std::size_t i = 1; i < recovery.size(); ++i) CHECK(recovery[i] >= backoff_ms[i] - 1);
+  CHECK(recovery[4] > recovery[1] + 400);
   CHECK(f.server->log_has("restarting in 800 ms on the configuration that served"));
   CHECK(f.server->log_has("(crash 5 in a row)"));
   CHECK(f.server->running());

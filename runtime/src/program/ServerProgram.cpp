@@ -79,10 +79,7 @@ int ServerProgram::serve() {
     for (PluginConfig& p : result.config->plugins)
       if (std::string file = link_->resumed_plugin(p.name); !file.empty()) p.path = std::move(file);
   if (const int failed = start(std::move(*result.config)); failed != kExitOk) return failed;
-  if (link_) {
-    link_->started(served_.config, text, served_.plugins);
-    link_->release_resumed();
-  }
+  if (link_) link_->started(served_.config, text, served_.plugins);
   runtime_->watch(signal_fd.get(), [this, fd = signal_fd.get()] { on_signals(fd); });
   spdlog::info("chronos started: {} (pid {})", config_path_, getpid());
   try {

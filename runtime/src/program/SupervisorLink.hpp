@@ -27,7 +27,7 @@ class SupervisorLink {
   // Where a resumed configuration's plugin `name` is loaded from: its file as it served
   // ("/proc/self/fd/N"), or "" to load it from its path.
   std::string resumed_plugin(const std::string& name) const;
-  // After the start: the resumed plugin files are loaded (from private copies) and can go.
+  // Once started: the resumed plugin files are loaded (from private copies) and can go.
   void release_resumed() { resumed_plugins_.clear(); }
 
   // The configuration to serve, its text in `text`: the resumed text the first time if there
@@ -46,10 +46,12 @@ class SupervisorLink {
   // socket may be closed, and a reload is over.
   void keep(const Config& running);
   void ready();
-  // After the start: serving(), keep() and ready() in one.
+  // After the start: serving(), keep(), release_resumed() and ready() in one (ready last: the
+  // server holds nothing of the supervisor's any more).
   void started(const Config& running, const std::string& text, const LoadedPlugins& plugins) {
     serving(text, plugins);
     keep(running);
+    release_resumed();
     ready();
   }
 
