@@ -5,6 +5,7 @@
 // The server sends (Supervisor.hpp says what the supervisor does with each):
 //   listen NAME ADDRESS      -> answered: "ok" with the listening socket, or "error ERRNO WHAT"
 //   keep NAME ADDRESS ...    the listeners it serves now: every other socket can be closed
+//                            -> answered "kept" once they are
 //   plugin NAME + file       a plugin file of the configuration it is about to say it serves
 //   serving TEXT             the configuration text it serves now (validated, started)
 //   ready                    it serves: a restart or an upgrade may go on

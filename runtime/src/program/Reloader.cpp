@@ -162,7 +162,10 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
   next.runtime.queue_capacity = served_.config.runtime.queue_capacity;
   served_.config = std::move(next);
   served_.plugins = std::move(prepared.loaded);
-  if (link_) link_->serving(prepared.text, served_.plugins);
+  if (link_) {  // before the log line: a port the reload removed is closed once it is out
+    link_->serving(prepared.text, served_.plugins);
+    link_->keep(served_.config);
+  }
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - attempt.start);
   spdlog::info("reload #{}: done in {:.1f} ms; {}; plugins started: {}; kept: {}; retiring: {}", n,

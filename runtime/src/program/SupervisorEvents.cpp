@@ -59,6 +59,7 @@ void Supervisor::on_message(Server& server, ControlMessage& message) {
       listeners.emplace_back(message.fields[i], message.fields[i + 1]);
     broker_.keep(server.id, listeners);
     server.reloading.clear();
+    send_message(server.control.get(), {"kept"});
   } else if (verb == "plugin" && message.fields.size() == 2) {
     on_plugin(server, message);
   } else if (verb == "serving" && message.fields.size() == 2) {

@@ -1,6 +1,7 @@
 #include "SupervisorLink.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -109,7 +110,11 @@ void SupervisorLink::keep(const Config& running) {
     fields.push_back(l.address);
   }
   std::lock_guard lock(mutex_);
-  send(fields);
+  if (!send(fields)) return;
+  // Answered once the sockets it no longer holds are closed: a port a reload removed refuses
+  // connections when the reload says it is done. Bounded, for a supervisor that does not answer.
+  pollfd answer{control_.get(), POLLIN, 0};
+  if (::poll(&answer, 1, 1000) == 1) receive_message(control_.get());
 }
 
 void SupervisorLink::ready() {

@@ -40,14 +40,30 @@ int supervise(const std::string& config) {
   }
 }
 
-// --resume-plugin NAME=FD, as the supervisor writes them.
-std::map<std::string, int> plugin_fds(const std::vector<std::string>& args) {
-  std::map<std::string, int> out;
-  for (const std::string& a : args)
-    if (const std::size_t eq = a.rfind('='); eq != std::string::npos)
-      out[a.substr(0, eq)] = std::atoi(a.c_str() + eq + 1);
-  return out;
-}
+// Internal flags: how the supervisor starts its server (Supervisor.hpp). Hidden from --help.
+struct ServerFlags {
+  int supervised_by = -1, resume_config = -1;
+  std::vector<std::string> resume_plugins;  // NAME=FD each
+  std::uint64_t reloads_before = 0;
+
+  void add_to(CLI::App& app) {
+    app.add_option("--supervised-by", supervised_by)->group("");
+    app.add_option("--resume-config", resume_config)->group("");
+    app.add_option("--resume-plugin", resume_plugins)->group("");
+    app.add_option("--reloads-before", reloads_before)->group("");
+  }
+  // Serves as the supervisor's server; the exit status.
+  int serve(chronos::ServerProgram& host) const {
+    std::map<std::string, int> plugins;
+    for (const std::string& a : resume_plugins)
+      if (const std::size_t eq = a.rfind('='); eq != std::string::npos)
+        plugins[a.substr(0, eq)] = std::atoi(a.c_str() + eq + 1);
+    chronos::SupervisorLink link(supervised_by, resume_config, plugins);
+    link.reloads_before = reloads_before;
+    host.supervised_by(&link);
+    return host.serve();
+  }
+};
 
 }  // namespace
 
@@ -67,14 +83,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-supervisor", no_supervisor,
                "serve in this process, without a supervisor that restarts a crashed server "
                "(for debuggers and process managers that supervise themselves)");
-  // Internal: how the supervisor starts its server (Supervisor.hpp). Hidden from --help.
-  int supervised_by = -1, resume_config = -1;
-  app.add_option("--supervised-by", supervised_by)->group("");
-  app.add_option("--resume-config", resume_config)->group("");
-  std::vector<std::string> resume_plugins;  // NAME=FD each
-  app.add_option("--resume-plugin", resume_plugins)->group("");
-  std::uint64_t reloads_before = 0;
-  app.add_option("--reloads-before", reloads_before)->group("");
+  ServerFlags server;
+  server.add_to(app);
   app.set_version_flag("--version", std::string("chronos ") + kVersion + " (plugin ABI " +
                                         std::to_string(CHRONOS_ABI_MAJOR) + "." +
                                         std::to_string(CHRONOS_ABI_MINOR) + ")");
@@ -104,12 +114,7 @@ int main(int argc, char** argv) {
   }
   chronos::ServerProgram host(config);
   if (check) return host.check();
-  if (supervised_by >= 0) {
-    chronos::SupervisorLink link(supervised_by, resume_config, plugin_fds(resume_plugins));
-    link.reloads_before = reloads_before;
-    host.supervised_by(&link);
-    return host.serve();
-  }
+  if (server.supervised_by >= 0) return server.serve(host);
   if (no_supervisor) return host.serve();
   return supervise(config);
 }
