@@ -122,6 +122,8 @@ void Runtime::run() {
 
 void Runtime::stop() noexcept { impl_->scheduler.stop(); }
 
+void Runtime::drain() noexcept { impl_->scheduler.drain(); }
+
 RuntimeStats Runtime::stats() const noexcept { return impl_->scheduler.stats(); }
 
 }  // namespace chronos

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -51,8 +52,10 @@ inline int decode_status(int status) {
 // destructor sends SIGTERM, waits with a deadline, then SIGKILLs, and always reaps.
 class RunningProgram {
  public:
-  RunningProgram(const ScratchDir& dir, std::vector<std::string> args, std::string cwd = {})
-      : args_(std::move(args)) {
+  // `env`: NAME=VALUE entries added to (or replacing) the test's environment for this child.
+  RunningProgram(const ScratchDir& dir, std::vector<std::string> args, std::string cwd = {},
+                 std::vector<std::string> env = {})
+      : args_(std::move(args)), extra_env_(std::move(env)) {
     static int serial = 0;
     const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(++serial);
     out_path_ = dir / ("stdout-" + tag + ".txt");
@@ -67,8 +70,9 @@ class RunningProgram {
   ~RunningProgram() {
     const bool was_serving = running();
     const bool clean = kill_and_reap();
-    if (std::uncaught_exceptions() > 0) return;          // a REQUIRE already failed the test
-    if (exit_code_ > 128 && !(was_serving && !clean)) {  // tests only send SIGTERM/SIGINT/SIGHUP
+    if (std::uncaught_exceptions() > 0) return;  // a REQUIRE already failed the test
+    if (exit_code_ > 128 && !death_expected_ &&
+        !(was_serving && !clean)) {  // tests only send SIGTERM/SIGINT/SIGHUP
       FAIL_CHECK("chronos (pid " << pid_ << ") was killed by signal " << exit_code_ - 128 << "\n"
                                  << tail());
     }
@@ -83,7 +87,33 @@ class RunningProgram {
   RunningProgram(const RunningProgram&) = delete;
   RunningProgram& operator=(const RunningProgram&) = delete;
 
+  // The process started: with a supervisor (plain `chronos -c FILE`), the supervisor's.
   pid_t pid() const { return pid_; }
+  // The test makes it die of a signal (a crashing plugin without a supervisor): not a failure.
+  void expect_death() { death_expected_ = true; }
+  // The process that serves: the supervisor's child running the server (the newest, if an
+  // upgrade runs two), or pid() itself when it has no child (--no-supervisor, -t). 0 while a
+  // supervisor has no server (between a crash and the restart).
+  pid_t server_pid() const {
+    const std::vector<pid_t> children = child_pids();
+    if (children.empty()) return supervised() ? 0 : pid_;
+    return children.back();
+  }
+  // The children of pid() (the supervisor's servers), oldest first.
+  std::vector<pid_t> child_pids() const {
+    const std::string p = std::to_string(pid_);
+    std::ifstream in("/proc/" + p + "/task/" + p + "/children");
+    std::vector<pid_t> out;
+    for (pid_t child; in >> child;) out.push_back(child);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Whether pid() runs as a supervisor (not --no-supervisor, -t, -s, --version).
+  bool supervised() const {
+    for (const std::string& a : args_)
+      if (a == "--no-supervisor" || a == "-t" || a == "-s" || a == "--version") return false;
+    return true;
+  }
   const std::string& tmp_dir() const { return tmp_dir_; }
 
   std::string log() const { return read_whole_file(err_path_); }
@@ -169,15 +199,17 @@ class RunningProgram {
     return "";
   }
 
-  // /proc views of the running child.
-  std::size_t fd_count() const { return dir_entries("/proc/" + std::to_string(pid_) + "/fd"); }
+  // /proc views of the serving process (server_pid()).
+  std::size_t fd_count() const {
+    return dir_entries("/proc/" + std::to_string(server_pid()) + "/fd");
+  }
   std::size_t thread_count() const {
-    return dir_entries("/proc/" + std::to_string(pid_) + "/task");
+    return dir_entries("/proc/" + std::to_string(server_pid()) + "/task");
   }
   // Distinct files mapped from the loader's private copies (all deleted right after dlopen, so
   // each is a plugin version still loaded).
   std::size_t plugin_copies_mapped() const {
-    std::ifstream maps("/proc/" + std::to_string(pid_) + "/maps");
+    std::ifstream maps("/proc/" + std::to_string(server_pid()) + "/maps");
     std::set<std::string> files;
     for (std::string line; std::getline(maps, line);) {
       const auto at = line.find(tmp_dir_ + "/chronos-plugin-");
@@ -231,6 +263,11 @@ class RunningProgram {
     for (char** e = environ; *e != nullptr; ++e)
       if (std::strncmp(*e, "TMPDIR=", 7) != 0) env.emplace_back(*e);
     env.push_back("TMPDIR=" + tmp_dir_);
+    for (const std::string& extra : extra_env_) {
+      const std::string name = extra.substr(0, extra.find('=') + 1);
+      std::erase_if(env, [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+      env.push_back(extra);
+    }
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -255,9 +292,11 @@ class RunningProgram {
   }
 
   std::vector<std::string> args_;
+  std::vector<std::string> extra_env_;
   std::string out_path_, err_path_, tmp_dir_;
   pid_t pid_ = -1;
   bool reaped_ = false;
+  bool death_expected_ = false;
   int exit_code_ = -1;
   int reloads_ = 0;
 };

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chronos/Fd.hpp"
 #include "chronos/plugin.h"
 
 namespace spdlog {
@@ -61,6 +62,12 @@ struct RuntimeConfig {
   // after shutdown_timeout_ms (each is logged with its listener and plugin). Empty: wait for
   // them, however long. The chronos program exits the process here.
   std::function<void(std::size_t busy)> on_stuck_stop;
+  // Where a listener's listening socket comes from when its address is bound afresh (at start or
+  // when a reload adds or moves a listener): a non-blocking socket, already listening. It throws
+  // std::system_error naming the address on failure, as the built-in bind does. Empty: bind it
+  // here. The chronos program's supervised server asks its supervisor, which keeps every socket
+  // open across a crash of the server process.
+  std::function<Fd(const ListenerConfig&)> listen_socket;
   std::vector<ListenerConfig> listeners;
   std::shared_ptr<spdlog::logger> logger;  // null = spdlog's default logger
 };
@@ -183,6 +190,11 @@ class Runtime {
   // shutdown_timeout_ms), close every connection, join every worker. Thread-safe, and safe to
   // call before run() (which then returns at once) or more than once.
   void stop() noexcept;
+  // A stop that first lets the open connections end by themselves: it stops accepting at once,
+  // serves the open connections until they have all closed (at most shutdown_timeout_ms), then
+  // stops as stop() does. For handing the listening sockets to another process (an upgrade)
+  // without failing a request in flight. Thread-safe, like stop().
+  void drain() noexcept;
 
   RuntimeStats stats() const noexcept;
 

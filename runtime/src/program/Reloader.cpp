@@ -31,16 +31,19 @@ struct Reloader::Attempt {
 };
 
 struct Reloader::Prepared {
+  std::string text;  // the file's text, for the supervisor (with one)
   Config next;
   LoadedPlugins loaded;
   ReconfigurePlan plan;
 };
 
-Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served)
+Reloader::Reloader(Runtime& runtime, std::string config_path, Served& served, SupervisorLink* link)
     : runtime_(runtime),
       config_path_(std::move(config_path)),
       served_(served),
-      timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) {
+      link_(link),
+      timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)),
+      reloads_(link ? link->reloads_before : 0) {
   if (!timer_) throw std::system_error(errno, std::generic_category(), "timerfd_create");
   runtime_.watch(timer_.get(), [this] { on_timeout(); });
 }
@@ -107,7 +110,8 @@ void Reloader::run_attempt(const std::shared_ptr<Attempt>& attempt) {
 bool Reloader::prepare(Attempt& attempt, Prepared& out) {
   const std::uint64_t n = attempt.number;
   spdlog::info("reload #{}: reading {}", n, config_path_);
-  ConfigResult result = load_config(config_path_);
+  if (link_) link_->reloading(n);  // a crash from now on is this reload's
+  ConfigResult result = link_ ? link_->load(config_path_, out.text) : load_config(config_path_);
   if (!result.ok()) {
     log_errors(result.errors);
     spdlog::error("reload #{}: configuration invalid; still serving the previous one", n);
@@ -159,6 +163,10 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
   next.runtime.slow_handler_ms = served_.config.runtime.slow_handler_ms;
   served_.config = std::move(next);
   served_.plugins = std::move(prepared.loaded);
+  if (link_) {  // before the log line: a port the reload removed is closed once it is out
+    link_->serving(prepared.text, served_.plugins);
+    link_->keep(served_.config);
+  }
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - attempt.start);
   spdlog::info("reload #{}: done in {:.1f} ms; {}; plugins started: {}; kept: {}; retiring: {}", n,
@@ -168,6 +176,7 @@ void Reloader::commit(Attempt& attempt, Prepared& prepared) {
 
 void Reloader::finish() {
   current_.reset();
+  if (link_) link_->keep(served_.config);  // the sockets of a failed reload can go
   reap_finished();
   arm_timer(0);
   if (again_) {
@@ -182,10 +191,12 @@ void Reloader::on_timeout() {
   if (::read(timer_.get(), &expirations, sizeof(expirations)) <= 0 || !current_) return;
   Attempt& attempt = *current_;
   attempt.abandoned.store(true, std::memory_order_relaxed);
-  spdlog::error("reload #{}: abandoned after {} ms while {}; still serving the previous "
-                "configuration",
-                attempt.number, attempt.timeout_ms, attempt.step.load(std::memory_order_relaxed));
+  spdlog::error(
+      "reload #{}: abandoned after {} ms while {}; still serving the previous "
+      "configuration",
+      attempt.number, attempt.timeout_ms, attempt.step.load(std::memory_order_relaxed));
   current_.reset();
+  if (link_) link_->keep(served_.config);
   if (again_) {
     again_ = false;
     start_attempt();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "LoadedPlugins.hpp"
+#include "SupervisorLink.hpp"
 #include "chronos/Fd.hpp"
 
 namespace chronos {
@@ -35,8 +36,9 @@ struct Served {
 
 class Reloader {
  public:
-  // Watches its timerfd on `runtime`: call before run(). Throws std::system_error.
-  Reloader(Runtime& runtime, std::string config_path, Served& served);
+  // Watches its timerfd on `runtime`: call before run(). Throws std::system_error. `link`: the
+  // supervisor's (null without one), told of each attempt and of what serves after it.
+  Reloader(Runtime& runtime, std::string config_path, Served& served, SupervisorLink* link);
   ~Reloader();
 
   Reloader(const Reloader&) = delete;
@@ -55,7 +57,7 @@ class Reloader {
 
   void start_attempt();
   void run_attempt(const std::shared_ptr<Attempt>& attempt);  // the attempt's thread
-  bool prepare(Attempt& attempt, Prepared& out);  // the attempt's thread
+  bool prepare(Attempt& attempt, Prepared& out);              // the attempt's thread
   void commit(Attempt& attempt, Prepared& prepared);
   void finish();
   void on_timeout();
@@ -65,6 +67,7 @@ class Reloader {
   Runtime& runtime_;
   const std::string config_path_;
   Served& served_;
+  SupervisorLink* const link_;
   Fd timer_;
   std::uint64_t reloads_ = 0;
   std::shared_ptr<Attempt> current_;  // the attempt in progress, if any

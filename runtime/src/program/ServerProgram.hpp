@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "Reloader.hpp"
+#include "SupervisorLink.hpp"
 #include "chronos/Config.hpp"
 #include "chronos/PluginLoader.hpp"
-#include "Reloader.hpp"
 #include "chronos/Runtime.hpp"
 
 namespace chronos {
@@ -19,6 +20,10 @@ namespace chronos {
 class ServerProgram {
  public:
   explicit ServerProgram(std::string config_path) : config_path_(std::move(config_path)) {}
+
+  // Run as a supervisor's server (Supervisor.hpp): sockets, configuration and readiness go
+  // through `link`, which must outlive serve().
+  void supervised_by(SupervisorLink* link) noexcept { link_ = link; }
 
   // `chronos -t`: validate the file and open every plugin; prints the verdict. Exit status.
   int check();
@@ -32,13 +37,11 @@ class ServerProgram {
   void on_signals(int signal_fd);
 
   std::string config_path_;
-  Served served_;                      // the reactor thread's once serving
+  Served served_;  // the reactor thread's once serving
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<Reloader> reloader_;  // declared after runtime_: destroyed before it
+  SupervisorLink* link_ = nullptr;
+  bool draining_ = false;  // SIGQUIT came: no reload any more
 };
-
-// Finds running chronos processes serving `config_path` and sends them `signal`; returns how
-// many were signalled (`chronos -s reload|stop`).
-int signal_running_instances(const std::string& config_path, int signal, std::string& error);
 
 }  // namespace chronos

@@ -55,7 +55,8 @@ std::vector<ListenerState*> ListenerSet::match_sockets(
 
 ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& configs,
                                        const PluginLookup& lookup, Watchers& watchers,
-                                       const OnAcceptable& on_acceptable) const {
+                                       const OnAcceptable& on_acceptable,
+                                       const ListenSocket& listen_socket) const {
   Plan plan;
   plan.reused = match_sockets(configs);
   for (std::size_t i = 0; i < configs.size(); ++i) {
@@ -66,7 +67,7 @@ ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& config
     if (!listener->plugin) throw listener_error(config, "no plugin named " + config.plugin);
     if (!plan.reused[i]) {
       try {
-        listener->fd = listen_on(config.address);
+        listener->fd = listen_socket ? listen_socket(config) : listen_on(config.address);
         const auto id = watchers.add(listener->fd.get(), accept_callback(on_acceptable, *listener));
         listener->watch = Watchers::Registration(watchers, id);
       } catch (const std::system_error& e) {

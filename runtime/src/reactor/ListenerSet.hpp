@@ -53,6 +53,8 @@ class ListenerSet {
   using Listeners = std::vector<std::shared_ptr<ListenerState>>;
   // What a listener's readiness runs (the reactor's accept loop).
   using OnAcceptable = std::function<void(ListenerState&)>;
+  // RuntimeConfig::listen_socket: empty binds here.
+  using ListenSocket = std::function<Fd(const ListenerConfig&)>;
 
   // A reload's first phase: every plugin resolved, every new address bound and registered.
   struct Plan {
@@ -62,7 +64,8 @@ class ListenerSet {
 
   // Phase 1, may throw RuntimeError (missing plugin, bind failure); nothing live changes.
   Plan prepare(const std::vector<ListenerConfig>& configs, const PluginLookup& lookup,
-               Watchers& watchers, const OnAcceptable& on_acceptable) const;
+               Watchers& watchers, const OnAcceptable& on_acceptable,
+               const ListenSocket& listen_socket) const;
   // Phase 2, cannot fail: kept sockets move over, and the listeners that are gone are returned
   // with their sockets closed (connections accepted under them still refer to them).
   Listeners commit(Plan plan, Watchers& watchers, const OnAcceptable& on_acceptable);

@@ -12,7 +12,8 @@ void Scheduler::bind(const PluginLookup& lookup) { reconfigure(config_.listeners
 
 void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
                             const PluginLookup& lookup) {
-  ListenerSet::Plan plan = listeners_.prepare(configs, lookup, watchers_, on_acceptable_);
+  ListenerSet::Plan plan =
+      listeners_.prepare(configs, lookup, watchers_, on_acceptable_, config_.listen_socket);
   const ListenerSet::Listeners retired =
       listeners_.commit(std::move(plan), watchers_, on_acceptable_);
   bound_ = true;

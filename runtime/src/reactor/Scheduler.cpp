@@ -217,10 +217,12 @@ void Scheduler::flush_jobs() {
 // Clean stop: stop accepting, ask every connection to close once its in-flight work is done,
 // wait for that (at most shutdown_timeout_ms), then join the workers and close what is left.
 void Scheduler::shutdown() {
-  shutting_down_ = true;
   // Kept alive past close_all so that a stuck connection can still be named by its listener.
   const ListenerSet::Listeners serving = listeners_.all();
   listeners_.close_all();
+  if (drain_.load(std::memory_order_relaxed))
+    serve_until_closed(now_ms() + config_.shutdown_timeout_ms);
+  shutting_down_ = true;
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
     ConnectionSlot& c = table_.at(i);
     if (!(c.state.load(std::memory_order_relaxed) & ev::kClosed)) notify(c, ev::kClose);
@@ -249,6 +251,24 @@ void Scheduler::shutdown() {
   close_all_connections();
   log_->info("stopped: {} connection(s) served",
              counters_.accepted.load(std::memory_order_relaxed));
+}
+
+// A drain's first part: nothing is accepted any more (the listeners are closed), but the open
+// connections and every watcher (signals, timers, posted tasks) are served as usual, until each
+// connection has closed by itself (the last one wakes the stop signal), `deadline` passes, or
+// stop() turns the drain into a plain stop.
+void Scheduler::serve_until_closed(std::int64_t deadline) {
+  epoll_event events[kMaxEvents];
+  while (drain_.load(std::memory_order_relaxed)) {
+    flush_jobs();
+    if (counters_.open.load(std::memory_order_relaxed) == 0) break;
+    const std::int64_t left = deadline - now_ms();
+    if (left <= 0) break;
+    const int wait_ms =
+        inline_ready_.empty() ? static_cast<int>(std::min<std::int64_t>(left, 1000)) : 0;
+    const int n = epoll_.wait(events, kMaxEvents, wait_ms);
+    serve_round(events, std::max(n, 0));
+  }
 }
 
 // Names (at most kMaxNamed of) the connections still open after shutdown_timeout_ms: their

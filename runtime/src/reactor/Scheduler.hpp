@@ -17,6 +17,7 @@
 // before run()).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -74,8 +75,15 @@ class Scheduler {
   // Runs `task` on the reactor thread soon (any thread); dropped unrun once the loop has ended.
   void post(Mailbox::Task task) { mailbox_.post(std::move(task)); }
 
-  void run();                                // the loop, then the clean stop; once
-  void stop() noexcept { stop_.request(); }  // any thread, even a signal handler
+  void run();             // the loop, then the clean stop; once
+  void stop() noexcept {  // any thread, even a signal handler; cuts a drain short
+    drain_.store(false, std::memory_order_relaxed);
+    stop_.request();
+  }
+  void drain() noexcept {  // any thread: Runtime::drain
+    drain_.store(true, std::memory_order_relaxed);
+    stop_.request();
+  }
   RuntimeStats stats() const noexcept { return counters_.snapshot(); }  // any thread
 
   // Test hooks (tests/support/runtime_test_hooks.hpp).
@@ -97,6 +105,7 @@ class Scheduler {
   void admit_waiting(bool force);
   void flush_jobs();
   void shutdown();
+  void serve_until_closed(std::int64_t deadline);
   void close_all_connections();
   void log_busy_connections(const ListenerSet::Listeners& serving, std::size_t left) const;
   // Accept.cpp
@@ -127,7 +136,8 @@ class Scheduler {
   // Shared with the connections' owners (ConnectionIo) — and stop_ with stop()'s callers.
   Counters counters_;
   StopSignal stop_;
-  Mailbox mailbox_;  // and with Runtime::post's callers
+  Mailbox mailbox_;                 // and with Runtime::post's callers
+  std::atomic<bool> drain_{false};  // the stop lets open connections end first
   ConnectionTable table_;  // slots: allocated here, released by whichever owner closes them
   // Indexed by handler thread: each worker, then the reactor (Watchdog::thread_index).
   std::size_t workers_;
