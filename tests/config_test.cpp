@@ -260,10 +260,12 @@ listeners:
 TEST_CASE("unknown keys get a suggestion or the list of known keys", "[config]") {
   CHECK(errors_of("listners: []\n") ==
         std::vector<std::string>{"c.yaml:1:1: unknown key 'listners'; did you mean 'listeners'?"});
-  CHECK(errors_of("colour: red\n") ==
-        std::vector<std::string>{"c.yaml:1:1: unknown key 'colour' (expected one of: workers, "
-                                 "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, slow_handler_ms, log, plugins, "
-                                 "listeners)"});
+  CHECK(
+      errors_of("colour: red\n") ==
+      std::vector<std::string>{
+          "c.yaml:1:1: unknown key 'colour' (expected one of: workers, "
+          "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, slow_handler_ms, log, plugins, "
+          "listeners)"});
   CHECK(errors_of("log: {levl: info}\n") ==
         std::vector<std::string>{"c.yaml:1:7: unknown log key 'levl'; did you mean 'level'?"});
   CHECK(errors_of("plugins:\n  - name: p\n    paht: p.so\n") ==
@@ -668,8 +670,8 @@ std::string defaults_of(const Config& config) {
   for (const auto& l : config.runtime.listeners) {
     out += ' ' + std::to_string(l.max_connections) + ' ' + std::to_string(l.idle_timeout_ms) + ' ' +
            std::to_string(l.max_buffer_bytes) + ' ' +
-           std::to_string(static_cast<int>(l.execution)) + ' ' + std::to_string(l.drain_timeout_ms) +
-           ' ' + std::to_string(l.max_active);
+           std::to_string(static_cast<int>(l.execution)) + ' ' +
+           std::to_string(l.drain_timeout_ms) + ' ' + std::to_string(l.max_active);
   }
   return out;
 }

@@ -167,8 +167,7 @@ TEST_CASE("connections held back by max_active are served once room frees, in or
   for (auto& c : waiting) CHECK(c->recv_exact(1) == "x");
 }
 
-TEST_CASE("a reload that raises max_active admits the waiting connections at once",
-          "[fairness]") {
+TEST_CASE("a reload that raises max_active admits the waiting connections at once", "[fairness]") {
   Served s(two_listeners(4, 1));
   auto clients = send_each(s, s.port("stuck"), 3, "c");
   REQUIRE(wait_until([&] { return s.gate.inside() == 1; }));
@@ -231,7 +230,6 @@ TEST_CASE("slow_handler_ms 0 turns the watchdog off", "[fairness][watchdog]") {
   auto stuck = send_each(s, s.port("stuck"), 1, "slow");
   REQUIRE(wait_until([&] { return s.gate.inside() == 1; }));
   const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < 200ms)
-    REQUIRE(round_trip(s.port("echo"), 2s));
+  while (std::chrono::steady_clock::now() - start < 200ms) REQUIRE(round_trip(s.port("echo"), 2s));
   CHECK(s.stats().slow_handlers == 0);
 }

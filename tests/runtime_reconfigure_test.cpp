@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <optional>
-#include <thread>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/client.hpp"
@@ -99,9 +99,8 @@ TEST_CASE("prepare_reconfigure runs a slow init off the reactor; commit swaps it
 
   auto committed = std::make_shared<std::promise<ReconfigureReport>>();
   std::future<ReconfigureReport> report_future = committed->get_future();
-  rt.runtime().post([&, committed] {
-    committed->set_value(rt.runtime().commit_reconfigure(std::move(*plan)));
-  });
+  rt.runtime().post(
+      [&, committed] { committed->set_value(rt.runtime().commit_reconfigure(std::move(*plan))); });
   REQUIRE(report_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   const ReconfigureReport report = report_future.get();
   CHECK(has(report.started, "echo"));

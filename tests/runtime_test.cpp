@@ -355,7 +355,7 @@ TEST_CASE("a clean stop closes every socket and joins every thread", "[runtime]"
     for (const auto& id : entry_names("/proc/self/task"))
       if (!threads_before.contains(id)) runtime_threads.insert(id);
     CHECK(runtime_threads.size() >= 3);  // the workers, at least
-    rt.stop();  // with ten connections open
+    rt.stop();                           // with ten connections open
     for (auto& c : clients) CHECK(c->wait_closed(5s));
     CHECK(rt.echo.closed == 10);
   }

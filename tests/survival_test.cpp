@@ -163,7 +163,8 @@ TEST_CASE("a plugin init that takes 2 s during a reload does not pause another l
   const std::uint16_t measured = free_port(), slow = free_port();
   f.serve(two_listeners(measured, slow, "{init_ms: 0}"));
   Client client(measured);
-  std::vector<Clock::duration> normal = round_trips_until(client, [] { return false; }, 300ms);
+  std::vector<Clock::duration> normal = round_trips_until(
+      client, [] { return false; }, 300ms);
   REQUIRE(normal.size() >= 20);
 
   f.write(two_listeners(measured, slow, "{init_ms: 2000}"));

@@ -63,7 +63,7 @@ struct ConnectionSlot {
   // while it owns the connection, and the side the owner counts a finished job into.
   ActiveJobs* active = nullptr;
   JobsFinished* finished = nullptr;
-  const HandlerNames* names = nullptr;         // for the watchdog; never freed
+  const HandlerNames* names = nullptr;  // for the watchdog; never freed
   std::size_t max_buffer = 0;
   std::uint32_t idle_timeout_ms = 0;
   bool inline_mode = false;

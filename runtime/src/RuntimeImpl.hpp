@@ -7,8 +7,8 @@
 #include <string>
 
 #include "PluginInstance.hpp"
-#include "reactor/Scheduler.hpp"
 #include "chronos/Runtime.hpp"
+#include "reactor/Scheduler.hpp"
 
 namespace chronos {
 

@@ -51,7 +51,8 @@ static int64_t slow_on_data(void* self, chronos_conn* conn, void* state, const u
   const chronos_host_api* api = ((const slow*)self)->api;
   if (len >= 4 && memcmp(data, "hang", 4) == 0) {
     slow* inst = self;
-    inst->api->log(inst->host, CHRONOS_LOG_INFO, "hanging"); /* the test waits for this line in the log */
+    inst->api->log(inst->host, CHRONOS_LOG_INFO,
+                   "hanging"); /* the test waits for this line in the log */
     for (;;) sleep_ms(1000);
   }
   if (api->send(conn, data, len) != 0) return -1;

@@ -56,7 +56,7 @@ class Gate {
  private:
   mutable std::mutex mutex_;
   std::condition_variable opened_;
-  bool open_ = false;  // under mutex_
+  bool open_ = false;               // under mutex_
   std::vector<std::string> calls_;  // under mutex_
   std::atomic<int> inside_{0}, most_inside_{0};
 };

@@ -193,7 +193,8 @@ void Scheduler::admit_waiting(bool force) {
 // The reactor as the owner of an inline connection; one that yielded waits for the next round.
 void Scheduler::serve_inline(ConnectionSlot& c) {
   CHRONOS_ASSERT(c.inline_mode);
-  if (io_.serve(c, watchdog_.reactor_slot()) == ConnectionIo::Served::yielded) inline_ready_.push_back(c.handle());
+  if (io_.serve(c, watchdog_.reactor_slot()) == ConnectionIo::Served::yielded)
+    inline_ready_.push_back(c.handle());
 }
 
 void Scheduler::flush_jobs() {
