@@ -6,7 +6,8 @@
 //
 // What is checked, in order (each failure throws PluginError naming the file):
 //   - the file and its folder are not writable by group or others (the code would run as us),
-//     and the file is a regular file (opened without blocking, so a FIFO is refused, not waited on);
+//     and the file is a regular file (opened without blocking, so a FIFO is refused, not waited
+//     on);
 //   - it is an ELF shared object for this machine whose headers and loadable segments all lie
 //     within the file: a truncated or corrupt object (a half-copied deploy) is refused here,
 //     because dlopen would map it and the process would die of SIGBUS on first touch;
