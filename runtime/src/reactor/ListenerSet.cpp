@@ -33,7 +33,7 @@ std::vector<ListenerState*> ListenerSet::match_sockets(
   const auto take = [&](std::size_t i, bool same_name) {
     for (const auto& old : listeners_) {
       const bool free = std::find(reused.begin(), reused.end(), old.get()) == reused.end();
-      if (old->socket && free && old->config.address == configs[i].address &&
+      if (free && old->config.address == configs[i].address &&
           (!same_name || old->config.name == configs[i].name)) {
         reused[i] = old.get();
         return;
@@ -51,6 +51,7 @@ ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& config
                                        const ListenSocket& listen_socket) const {
   Plan plan;
   plan.reused = match_sockets(configs);
+  plan.sockets.resize(configs.size());
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const ListenerConfig& config = configs[i];
     auto listener = std::make_shared<ListenerState>();
@@ -59,12 +60,13 @@ ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& config
     if (!listener->plugin) throw listener_error(config, "no plugin named " + config.plugin);
     if (!plan.reused[i]) {
       try {
-        listener->socket = std::make_shared<const Fd>(listen_socket ? listen_socket(config)
-                                                                    : listen_on(config.address));
+        plan.sockets[i] = std::make_shared<const Fd>(listen_socket ? listen_socket(config)
+                                                                   : listen_on(config.address));
       } catch (const std::system_error& e) {
         throw listener_error(config, e.what());  // `plan` unwinds: sockets closed
       }
-      listener->port = local_port(listener->socket->get());
+      listener->socket = plan.sockets[i];
+      listener->port = local_port(plan.sockets[i]->get());
     }
     plan.next.push_back(std::move(listener));
   }
@@ -76,14 +78,15 @@ ListenerSet::Listeners ListenerSet::commit(Plan plan) {
     ListenerState& listener = *plan.next[i];
     for (const auto& old : listeners_)
       if (old->config.name == listener.config.name) listener.open = old->open;
-    if (const ListenerState* old = plan.reused[i]) {
-      listener.socket = old->socket;  // the same socket, so the same registrations
-      listener.port = old->port;
-    }
+    const ListenerState* old = plan.reused[i];
+    if (!old) continue;
+    for (std::size_t j = 0; j < listeners_.size(); ++j)
+      if (listeners_[j].get() == old) plan.sockets[i] = sockets_[j];
+    listener.socket = plan.sockets[i];  // the same socket, so the same registrations
+    listener.port = old->port;
   }
-  Listeners retired = std::exchange(listeners_, std::move(plan.next));
-  for (auto& gone : retired) gone->socket.reset();  // kept ones are shared by their successors
-  return retired;
+  sockets_ = std::move(plan.sockets);  // lets go of the removed ones
+  return std::exchange(listeners_, std::move(plan.next));
 }
 
 std::uint16_t ListenerSet::port(std::string_view name) const {
@@ -93,7 +96,7 @@ std::uint16_t ListenerSet::port(std::string_view name) const {
 }
 
 void ListenerSet::close_all() noexcept {
-  for (auto& l : listeners_) l->socket.reset();
+  sockets_.clear();
 }
 
 }  // namespace chronos

@@ -32,9 +32,10 @@ struct HandlerNames;
 
 struct ListenerState : std::enable_shared_from_this<ListenerState> {
   ListenerConfig config;
-  // The listening socket; shared with the next generation when its address is kept, and dropped
-  // when the listener is retired (the reactors' registrations hold it until they let go).
-  std::shared_ptr<const Fd> socket;
+  // The listening socket, owned by the set while the listener is live (and shared with the next
+  // generation when its address is kept) and by the reactors' registrations; weak here, because
+  // connections keep their listener's state alive and must not keep a removed socket open.
+  std::weak_ptr<const Fd> socket;
   std::uint16_t port = 0;
   std::shared_ptr<PluginInstance> plugin;
   const HandlerNames* names = nullptr;  // set by the scheduler; outlives every generation
@@ -54,14 +55,15 @@ class ListenerSet {
   struct Plan {
     Listeners next;
     std::vector<ListenerState*> reused;  // parallel to next: the old state whose socket it takes
+    std::vector<std::shared_ptr<const Fd>> sockets;  // parallel to next: those bound afresh
   };
 
   // Phase 1, may throw RuntimeError (missing plugin, bind failure); nothing live changes.
   Plan prepare(const std::vector<ListenerConfig>& configs, const PluginLookup& lookup,
                const ListenSocket& listen_socket) const;
   // Phase 2, cannot fail: kept sockets are shared with their new states, and the listeners that
-  // are gone are returned without their sockets (connections accepted under them still refer to
-  // them).
+  // are gone are returned, the set no longer holding their sockets (connections accepted under
+  // them still refer to them).
   Listeners commit(Plan plan);
 
   std::uint16_t port(std::string_view name) const;  // throws std::out_of_range
@@ -76,6 +78,7 @@ class ListenerSet {
   std::vector<ListenerState*> match_sockets(const std::vector<ListenerConfig>& configs) const;
 
   Listeners listeners_;
+  std::vector<std::shared_ptr<const Fd>> sockets_;  // parallel to listeners_
 };
 
 }  // namespace chronos

@@ -14,10 +14,11 @@ namespace ev = conn_event;
 void Reactor::adopt(const ListenerSet::Listeners& live, const ListenerSet::Listeners& retired) {
   std::vector<std::unique_ptr<Acceptor>> next;
   for (const auto& listener : live) {
+    std::shared_ptr<const Fd> socket = listener->socket.lock();
+    if (!socket) continue;  // a later reload removed it already, or the stop began
     // The same socket as before (a kept listener): the same registration and accept state.
-    const auto same = std::find_if(acceptors_.begin(), acceptors_.end(), [&](const auto& a) {
-      return a && a->socket == listener->socket;
-    });
+    const auto same = std::find_if(acceptors_.begin(), acceptors_.end(),
+                                   [&](const auto& a) { return a && a->socket == socket; });
     if (same != acceptors_.end()) {
       next.push_back(std::move(*same));
       next.back()->listener = listener;
@@ -25,7 +26,7 @@ void Reactor::adopt(const ListenerSet::Listeners& live, const ListenerSet::Liste
     }
     auto a = std::make_unique<Acceptor>();
     a->listener = listener;
-    a->socket = listener->socket;
+    a->socket = std::move(socket);
     try {
       Acceptor& acceptor = *a;
       a->watch = Watchers::Registration(

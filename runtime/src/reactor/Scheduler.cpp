@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -21,6 +24,33 @@ namespace chronos {
 namespace {
 
 static_assert(kMaxReactors <= ConnectionTable::kMaxReactors);
+
+// How long reconfigure waits for the other reactors to take a new listener set: they answer
+// within one loop round, unless an inline handler holds one (then a removed socket closes when
+// that reactor gets to it).
+constexpr std::chrono::milliseconds kAdoptWait{1000};
+
+// The reactors still to take a new listener set; reconfigure waits for none to be left.
+class Countdown {
+ public:
+  explicit Countdown(std::size_t n) : left_(n) {}
+  void done() {
+    {
+      std::lock_guard lock(mutex_);
+      --left_;
+    }
+    zero_.notify_all();
+  }
+  bool wait(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return zero_.wait_for(lock, limit, [this] { return left_ == 0; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable zero_;
+  std::size_t left_;  // guarded by mutex_
+};
 
 std::size_t reactor_count(const RuntimeConfig& config) {
   const std::size_t n = config.reactors ? config.reactors : WorkerPool::cpu_count();
@@ -91,16 +121,25 @@ void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
   bound_ = true;
   const ListenerSet::Listeners& live = listeners_.all();
   reactors_[0]->adopt(live, retired);
-  // The other reactors take the same set on their own threads; the mailbox publishes it (the
-  // states are immutable from here on).
-  for (std::size_t r = 1; r < reactors_.size(); ++r) {
-    if (!running_) {
-      reactors_[r]->adopt(live, retired);  // not started yet: this thread is theirs
-      continue;
-    }
-    Reactor& reactor = *reactors_[r];
-    reactor.post([&reactor, live, retired] { reactor.adopt(live, retired); });
+  if (!running_) {  // not started yet: this thread is theirs
+    for (std::size_t r = 1; r < reactors_.size(); ++r) reactors_[r]->adopt(live, retired);
+    return;
   }
+  // The other reactors take the same set on their own threads; the mailbox publishes it (the
+  // states are immutable from here on). We wait for them, so that when reconfigure returns a
+  // removed listener's socket is closed and a new one is served everywhere.
+  auto taken = std::make_shared<Countdown>(reactors_.size() - 1);
+  for (std::size_t r = 1; r < reactors_.size(); ++r) {
+    Reactor& reactor = *reactors_[r];
+    reactor.post([&reactor, live, retired, taken] {
+      reactor.adopt(live, retired);
+      taken->done();
+    });
+  }
+  if (!taken->wait(kAdoptWait))
+    log_->warn("reload: a reactor did not take the new listeners within {} ms (a handler holds "
+               "it); it will when that handler returns",
+               kAdoptWait.count());
 }
 
 const HandlerNames* Scheduler::names_for(const ListenerConfig& listener) {

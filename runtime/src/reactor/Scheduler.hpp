@@ -93,6 +93,12 @@ class Scheduler {
   WorkerPool* test_pool() noexcept { return pool_ ? &*pool_ : nullptr; }
   // Queues a job for `handle` as the reactor would (to replay a stale handle).
   bool test_submit_job(std::uint64_t handle) { return pool_ && pool_->submit(io_.job_for(handle)); }
+  // Each reactor's open connections (any thread; relaxed counts).
+  std::vector<std::uint32_t> test_reactor_loads() const {
+    std::vector<std::uint32_t> loads;
+    for (const auto& r : reactors_) loads.push_back(r->load());
+    return loads;
+  }
 
  private:
   void start_reactor_threads();
