@@ -490,12 +490,14 @@ def nginx_affinity(workers: int, cpus: list[int]) -> str:
 
 class Nginx(Server):
     """nginx -p TMP -c TMP/nginx.conf in the foreground: a master and `workers` worker processes,
-    `return 200 "hello\\n"` on 127.0.0.1:PORT, no access log, every path under TMP."""
+    `return 200 "hello\\n"` on 127.0.0.1:PORT, no access log, every path under TMP. With several
+    workers they share one listening socket (nginx adds EPOLLEXCLUSIVE), or with `reuseport`
+    each has its own in one SO_REUSEPORT group."""
 
     def __init__(self, root: Path, port: int, cpu: str, workers: int = 1,
-                 cpu_affinity: list[int] | None = None):
+                 cpu_affinity: list[int] | None = None, reuseport: bool = False):
         self.root, self.port, self.cpu = root, port, cpu
-        self.workers, self.cpu_affinity = workers, cpu_affinity
+        self.workers, self.cpu_affinity, self.reuseport = workers, cpu_affinity, reuseport
         self._pids: list[int] = []
 
     def start(self) -> None:
@@ -517,7 +519,7 @@ http {{
     uwsgi_temp_path {r}/temp/uwsgi;
     scgi_temp_path {r}/temp/scgi;
     server {{
-        listen 127.0.0.1:{self.port};
+        listen 127.0.0.1:{self.port}{" reuseport" if self.reuseport else ""};
         location / {{ return 200 "hello\\n"; }}
     }}
 }}
