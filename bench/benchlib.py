@@ -463,8 +463,16 @@ def apply_priority(nice: int) -> None:
 # --- servers: nginx and chronos, started fresh for one measurement -----------------------------
 
 def cpu_list(cpus) -> str:
-    """taskset's form of a CPU list: 0,1,4."""
-    return ",".join(map(str, cpus))
+    """taskset's form of a CPU list, runs as ranges: [0, 1, 2, 3, 8] -> 0-3,8."""
+    parts, cpus = [], list(cpus)
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        parts.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(parts)
 
 
 class Server:
