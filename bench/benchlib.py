@@ -1,4 +1,5 @@
-"""Shared helpers for bench/http_bench and bench/reload_soak (Python 3 standard library only).
+"""Shared helpers for bench/http_bench, bench/reload_soak and bench/scaling_bench (Python 3
+standard library only).
 
 Servers are started pinned with taskset, their CPU time is read from /proc/PID/stat, wrk's text
 output is parsed, and every wait has a deadline. All traffic goes to 127.0.0.1.
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sysconfig
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +27,43 @@ class BenchError(RuntimeError):
     pass
 
 
+# Programs given by path (--wrk, --nginx): a machine without a package registry gets wrk and
+# nginx as Debian packages unpacked with `dpkg -x` (bench/README.md, scaling_bench).
+_TOOL_PATHS: dict[str, str] = {}
+
+
+def set_tool_path(program: str, path: Path) -> None:
+    path = Path(path).resolve()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise BenchError(f"{program}: {path} is not an executable file")
+    _TOOL_PATHS[program] = str(path)
+
+
 def need(program: str) -> str:
+    if program in _TOOL_PATHS:
+        return _TOOL_PATHS[program]
     path = shutil.which(program) or (f"/usr/sbin/{program}" if os.access(f"/usr/sbin/{program}", os.X_OK) else None)
     if not path:
         raise BenchError(f"{program} not found (Debian package: {program}); install it: apt-get install {program}")
     return path
+
+
+def tool_command(program: str) -> list[str]:
+    """The argv prefix that runs `program`. A binary given by path that lies in an unpacked
+    package tree (DIR/usr/bin/wrk, DIR/usr/sbin/nginx) finds that tree's shared libraries (wrk's
+    libluajit) only through LD_LIBRARY_PATH; it is set for that program alone, through env(1),
+    so that chronos keeps the system's libraries."""
+    path = Path(need(program))
+    usr = path.parent.parent
+    if program not in _TOOL_PATHS or usr == Path("/usr") or usr == Path("/"):
+        return [str(path)]
+    arch = sysconfig.get_config_var("MULTIARCH") or f"{os.uname().machine}-linux-gnu"
+    libs = [d for d in (usr / "lib" / arch, usr / "lib", usr.parent / "lib" / arch) if d.is_dir()]
+    if not libs:
+        return [str(path)]
+    inherited = os.environ.get("LD_LIBRARY_PATH")
+    value = ":".join([*map(str, libs), *([inherited] if inherited else [])])
+    return ["env", f"LD_LIBRARY_PATH={value}", str(path)]
 
 
 def free_port() -> int:
@@ -56,6 +91,31 @@ def install_plugin(src: Path, dst: Path, extra: bytes = b"") -> None:
         f.write(data + extra)
     os.chmod(tmp, 0o700)
     os.rename(tmp, dst)
+
+
+def thread_ticks(pids) -> dict[int, int]:
+    """utime + stime (clock ticks) of every thread of the processes, by thread id: shows whether
+    the load is spread over the reactors (or nginx's workers) or sits on one."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(tid)] = int(fields[11]) + int(fields[12])
+    return out
+
+
+def children_cpu_ticks() -> float:
+    """CPU time (ticks) of this process's reaped children: wrk's, read around a wrk run."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (ru.ru_utime + ru.ru_stime) * CLK_TCK
 
 
 def cpu_ticks(pids) -> int:
@@ -235,7 +295,7 @@ def parse_wrk(out: str) -> WrkResult:
 
 def wrk_command(port: int, duration: float, connections: int, threads: int, cpu: str,
                 script: Path | None = None, script_args=(), headers=()) -> list[str]:
-    cmd = ["taskset", "-c", cpu, need("wrk"), f"-t{threads}", f"-c{connections}",
+    cmd = ["taskset", "-c", cpu, *tool_command("wrk"), f"-t{threads}", f"-c{connections}",
            f"-d{max(1, round(duration))}s", "--latency", "--timeout", "2s"]
     for h in headers:
         cmd += ["-H", h]
@@ -277,9 +337,17 @@ def yaml_string(text: str) -> str:
 
 
 def chronos_config(plugin_path: Path, port: int, execution: str, workers: str, body: str,
-                   log_level: str = "warn") -> str:
+                   log_level: str = "warn", reactors: int | str | None = None,
+                   cpu_affinity: list[int] | None = None) -> str:
+    # `reactors` and `cpu_affinity` are written only when asked for, so that the same script
+    # runs on builds that predate those keys (issue 13) for the one-reactor case.
+    top = ""
+    if reactors is not None:
+        top += f"reactors: {reactors}\n"
+    if cpu_affinity:
+        top += f"cpu_affinity: [{', '.join(map(str, cpu_affinity))}]\n"
     return f"""# generated by bench/ (a temporary file)
-workers: {workers}
+{top}workers: {workers}
 queue_capacity: 65536
 shutdown_timeout_ms: 3000
 log: {{ level: {log_level} }}
@@ -390,3 +458,218 @@ def apply_priority(nice: int) -> None:
     except OSError as e:
         print(f"note: cannot raise the priority ({e.strerror}); running at the default",
               flush=True)
+
+
+# --- servers: nginx and chronos, started fresh for one measurement -----------------------------
+
+def cpu_list(cpus) -> str:
+    """taskset's form of a CPU list, runs as ranges: [0, 1, 2, 3, 8] -> 0-3,8."""
+    parts, cpus = [], list(cpus)
+    i = 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        parts.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+class Server:
+    proc: subprocess.Popen | None = None
+    threads = 0
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid]
+
+    def stop(self) -> int:
+        return stop_process(self.proc) if self.proc else 0
+
+
+def nginx_affinity(workers: int, cpus: list[int]) -> str:
+    """nginx's worker_cpu_affinity: one bit mask per worker (CPU 0 is the rightmost bit), the
+    CPUs taken in order, round robin: the same placement as chronos's cpu_affinity."""
+    masks = []
+    for i in range(workers):
+        cpu = cpus[i % len(cpus)]
+        masks.append("1" + "0" * cpu)
+    return " ".join(masks)
+
+
+class Nginx(Server):
+    """nginx -p TMP -c TMP/nginx.conf in the foreground: a master and `workers` worker processes,
+    `return 200 "hello\\n"` on 127.0.0.1:PORT, no access log, every path under TMP. With several
+    workers they share one listening socket (nginx adds EPOLLEXCLUSIVE), or with `reuseport`
+    each has its own in one SO_REUSEPORT group."""
+
+    def __init__(self, root: Path, port: int, cpu: str, workers: int = 1,
+                 cpu_affinity: list[int] | None = None, reuseport: bool = False):
+        self.root, self.port, self.cpu = root, port, cpu
+        self.workers, self.cpu_affinity, self.reuseport = workers, cpu_affinity, reuseport
+        self._pids: list[int] = []
+
+    def start(self) -> None:
+        r = self.root
+        (r / "temp").mkdir(exist_ok=True)
+        affinity = (f"worker_cpu_affinity {nginx_affinity(self.workers, self.cpu_affinity)};\n"
+                    if self.cpu_affinity else "")
+        conf = f"""# generated by bench/ (a temporary file)
+worker_processes {self.workers};
+{affinity}pid {r}/nginx.pid;
+error_log {r}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path {r}/temp/body;
+    proxy_temp_path {r}/temp/proxy;
+    fastcgi_temp_path {r}/temp/fastcgi;
+    uwsgi_temp_path {r}/temp/uwsgi;
+    scgi_temp_path {r}/temp/scgi;
+    server {{
+        listen 127.0.0.1:{self.port}{" reuseport" if self.reuseport else ""};
+        location / {{ return 200 "hello\\n"; }}
+    }}
+}}
+"""
+        (r / "nginx.conf").write_text(conf)
+        log = open(r / "nginx.out", "wb")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", self.cpu, *tool_command("nginx"), "-p", str(r), "-e",
+             str(r / "error.log"), "-c", str(r / "nginx.conf"), "-g", "daemon off;"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+        # The master listens before it forks its workers: wait for all of them, or a worker
+        # that starts late would be missing from the CPU account.
+        deadline = time.monotonic() + 5
+        while len(children_of(self.proc.pid)) < self.workers and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers = children_of(self.proc.pid)
+        if len(workers) < self.workers:
+            raise BenchError(f"nginx: {len(workers)} of {self.workers} workers started; "
+                             f"{r / 'error.log'}:\n" + (r / "error.log").read_text())
+        self._pids = [self.proc.pid, *workers]
+        self.threads = sum(thread_count(p) for p in self._pids)
+
+    def pids(self) -> list[int]:
+        return self._pids
+
+    def describe(self) -> str:
+        n = len(self._pids) - 1
+        return f"nginx master+{n} worker{'s' if n != 1 else ''}"
+
+
+POLICIES = {os.SCHED_OTHER: "SCHED_OTHER", os.SCHED_BATCH: "SCHED_BATCH", os.SCHED_IDLE: "SCHED_IDLE",
+            os.SCHED_FIFO: "SCHED_FIFO", os.SCHED_RR: "SCHED_RR"}
+
+
+def policy_of(tid: int) -> str:
+    try:
+        return POLICIES.get(os.sched_getscheduler(tid), "?")
+    except OSError:
+        return "?"
+
+
+class Chronos(Server):
+    """build/bin/chronos with the http plugin (body "hello\\n") on 127.0.0.1:PORT: a supervisor
+    and its server child, both measured. `reactors` None leaves the key out of the configuration
+    (the one-reactor default, valid on every build)."""
+
+    def __init__(self, root: Path, port: int, cpu: str, build: Path, execution: str, workers: str,
+                 reactor_policy: str = "asis", reactors: int | str | None = None,
+                 cpu_affinity: list[int] | None = None):
+        self.root, self.port, self.cpu = root, port, cpu
+        self.binary, self.plugin = chronos_paths(build)
+        self.execution, self.workers = execution, workers
+        self.reactors, self.cpu_affinity = reactors, cpu_affinity
+        self.reactor_policy = reactor_policy
+        self.policies = ""
+        self.config: Path | None = None
+
+    def prepare(self) -> Path:
+        """Writes the configuration and a private copy of the plugin; returns the configuration."""
+        if self.config is None:
+            plugins = private_dir(self.root, "plugins")
+            plugin = plugins / "http.so"
+            shutil.copyfile(self.plugin, plugin)
+            os.chmod(plugin, 0o700)
+            self.config = self.root / "chronos.yaml"
+            write_file(self.config, chronos_config(plugin, self.port, self.execution, self.workers,
+                                                   "hello\n", log_level="warn",
+                                                   reactors=self.reactors,
+                                                   cpu_affinity=self.cpu_affinity))
+        return self.config
+
+    def check(self) -> str | None:
+        """`chronos -t`: None if the configuration is valid, else chronos's messages. Binds
+        nothing, so a build that lacks a key fails here in a second, not after a run."""
+        p = subprocess.run([str(self.binary), "-t", "-c", str(self.prepare())],
+                           capture_output=True, text=True, timeout=30)
+        return None if p.returncode == 0 else (p.stderr.strip() or p.stdout.strip()
+                                               or f"exit status {p.returncode}")
+
+    def start(self) -> None:
+        config = self.prepare()
+        self.log = self.root / "chronos.log"
+        log = open(self.log, "wb")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", self.cpu, str(self.binary), "-c", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+        # One reply: the reactor loop runs, so chronos has set its own scheduling policy.
+        if http_get_body(self.port) is None:
+            raise BenchError("chronos does not answer GET /")
+        # chronos is a supervisor (the pid started) and its server child: both are measured; the
+        # server is the one child (the supervisor's own CPU use is near zero).
+        servers = children_of(self.proc.pid)
+        if len(servers) != 1:
+            raise BenchError(f"chronos: expected one server process, found {servers}")
+        self.server_pid = servers[0]
+        if self.reactor_policy != "asis":
+            # The reactor is the server's main thread (its tid is its pid). An experiment knob only.
+            policy = os.SCHED_BATCH if self.reactor_policy == "batch" else os.SCHED_OTHER
+            os.sched_setscheduler(self.server_pid, policy, os.sched_param(0))
+        self.threads = self.thread_total()
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid, self.server_pid]
+
+    def thread_total(self) -> int:
+        return sum(thread_count(p) for p in self.pids())
+
+    def note_policies(self) -> None:
+        """Scheduling policy of every thread, reactor (the main thread) first."""
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{self.server_pid}/task"))
+        except OSError:
+            return
+        self.policies = ", ".join(policy_of(t) for t in tids)
+
+    def stop(self) -> int:
+        status = super().stop()
+        if status != 0:
+            raise BenchError(f"chronos exited with status {status}; log:\n" + self.log.read_text())
+        return status
+
+    def describe(self) -> str:
+        reactors = f"reactors={self.reactors} " if self.reactors is not None else ""
+        policies = f" (server's reactor first: {self.policies})" if self.policies else ""
+        return (f"chronos {self.execution} {reactors}workers={self.workers}, supervisor + server, "
+                f"{self.threads} threads{policies}")
+
+
+# --- report --------------------------------------------------------------------------------------
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    """A Markdown table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells):
+        return "| " + " | ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths))) + " |"
+    print(line(headers))
+    print("|" + "|".join(("-" * (w + 1) + ":") if i else ("-" * (w + 2))
+                         for i, w in enumerate(widths)) + "|")
+    for r in rows:
+        print(line(r))

@@ -263,7 +263,7 @@ TEST_CASE("unknown keys get a suggestion or the list of known keys", "[config]")
   CHECK(
       errors_of("colour: red\n") ==
       std::vector<std::string>{
-          "c.yaml:1:1: unknown key 'colour' (expected one of: workers, "
+          "c.yaml:1:1: unknown key 'colour' (expected one of: workers, reactors, cpu_affinity, "
           "queue_capacity, shutdown_timeout_ms, reload_timeout_ms, slow_handler_ms, log, plugins, "
           "listeners)"});
   CHECK(errors_of("log: {levl: info}\n") ==
@@ -722,7 +722,49 @@ TEST_CASE("restart_required_changes: the keys marked kRestart", "[config][keys]"
   for (const auto& key : chronos::config::kTopKeys) {
     if (key.flags & chronos::config::kRestart) restart.emplace_back(key.name);
   }
-  CHECK(restart == std::vector<std::string>{"workers", "queue_capacity", "slow_handler_ms"});
+  CHECK(restart == std::vector<std::string>{"workers", "reactors", "cpu_affinity",
+                                            "queue_capacity", "slow_handler_ms"});
+}
+
+TEST_CASE("reactors: 1 by default, auto, a number from 1, or a located error", "[config]") {
+  CHECK(config_of("workers: 2\n").runtime.reactors == 1);
+  CHECK(config_of("reactors: auto\n").runtime.reactors == 0);
+  CHECK(config_of("reactors: 4\n").runtime.reactors == 4);
+  CHECK(errors_of("reactors: 0\n") ==
+        std::vector<std::string>{"c.yaml:1:11: 'reactors' must be from 1 to 1024, got 0"});
+  CHECK(errors_of("reactors: 2000\n") ==
+        std::vector<std::string>{"c.yaml:1:11: 'reactors' must be from 1 to 1024, got 2000"});
+  CHECK(errors_of("reactors: many\n") ==
+        std::vector<std::string>{"c.yaml:1:11: 'reactors' must be an integer from 1 to 1024 or "
+                                 "'auto', got 'many'"});
+  Config running = config_of("reactors: 1\n");
+  const auto changes = chronos::restart_required_changes(running, config_of("reactors: auto\n"));
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].field == "reactors");
+  CHECK(changes[0].from == "1");
+  CHECK(changes[0].to == "auto");
+}
+
+TEST_CASE("cpu_affinity: a list of distinct CPU numbers, each error at its item", "[config]") {
+  CHECK(config_of("workers: 2\n").runtime.cpu_affinity.empty());
+  CHECK(config_of("cpu_affinity: [0, 3, 1]\n").runtime.cpu_affinity == std::vector<int>{0, 3, 1});
+  CHECK(errors_of("cpu_affinity: 0\n") ==
+        std::vector<std::string>{"c.yaml:1:15: 'cpu_affinity' must be a list of CPU numbers, "
+                                 "e.g. [0, 1], got '0'"});
+  CHECK(errors_of("cpu_affinity: [0, x, -1, 1024]\n") ==
+        std::vector<std::string>{
+            "c.yaml:1:19: each CPU in 'cpu_affinity' must be an integer from 0 to 1023, got 'x'",
+            "c.yaml:1:22: each CPU in 'cpu_affinity' must be an integer from 0 to 1023, got '-1'",
+            "c.yaml:1:26: each CPU in 'cpu_affinity' must be an integer from 0 to 1023, got "
+            "'1024'"});
+  CHECK(errors_of("cpu_affinity: [2, 2]\n") ==
+        std::vector<std::string>{"c.yaml:1:19: CPU 2 is listed twice in 'cpu_affinity'"});
+  const auto changes = chronos::restart_required_changes(config_of("reactors: 1\n"),
+                                                         config_of("cpu_affinity: [1]\n"));
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].field == "cpu_affinity");
+  CHECK(changes[0].from == "[]");
+  CHECK(changes[0].to == "[1]");
 }
 
 TEST_CASE("max_active: auto, a number from 1, or a located error", "[config]") {

@@ -245,7 +245,9 @@ TEST_CASE("the reactor feeds the very queue the worker pool drains", "[runtime]"
 
 TEST_CASE("a stale job for a closed connection is dropped, not given to the slot's new owner",
           "[runtime]") {
-  RunningRuntime rt(small_config(1, 64));
+  RuntimeConfig config = small_config(1, 64);
+  config.reactors = 1;  // one connection table, so the second connection reuses the slot
+  RunningRuntime rt(config);
   std::uint64_t old_id;
   {
     Client a(rt.port());
@@ -273,7 +275,8 @@ TEST_CASE("inline mode serves on the reactor thread", "[runtime]") {
   config.listeners[0].execution = Execution::inline_;
   RunningRuntime rt(config);
   CHECK(echo_round_trip(rt.port(), pattern(100000, 9)));
-  CHECK(rt.echo.last_thread.load() == rt.reactor_thread.load());
+  // With several reactors it is whichever accepted the connection; no worker either way.
+  if (test_reactors() == 1) CHECK(rt.echo.last_thread.load() == rt.reactor_thread.load());
   CHECK(rt.stats().jobs_submitted == 0);
 }
 

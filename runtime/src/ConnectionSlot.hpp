@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "Assert.hpp"
 #include "Buffer.hpp"
 #include "chronos/MPMCQueue.hpp"
 #include "chronos/plugin.h"
@@ -117,18 +118,29 @@ static_assert(sizeof(ConnectionSlot) == 2 * kCacheLine, "ConnectionSlot grew pas
 static_assert(alignof(ConnectionSlot) == kCacheLine);
 static_assert(sizeof(std::unique_ptr<ConnectionSpill>) == sizeof(void*));
 
-// Connection slots in chunks that never move, so a worker can hold a ConnectionSlot& while the
-// reactor adds chunks. Slots are allocated by the reactor and released by whichever thread
-// closes the connection.
+// One reactor's connection slots, in chunks that never move, so a worker can hold a
+// ConnectionSlot& while the reactor adds chunks. Slots are allocated by their reactor and
+// released by whichever thread closes the connection. A slot's index carries its reactor in the
+// high bits, so any thread can tell from a handle alone which reactor (and table) it belongs to.
 class ConnectionTable {
  public:
   static constexpr std::uint32_t kChunk = 1024;
-  static constexpr std::uint32_t kMaxChunks = 4096;  // about four million connections
+  static constexpr std::uint32_t kMaxChunks = 4096;  // about four million connections a reactor
+  static constexpr unsigned kLocalBits = 22;
+  static_assert(std::uint64_t{kChunk} * kMaxChunks == std::uint64_t{1} << kLocalBits);
+  static constexpr std::uint32_t kMaxReactors = std::uint32_t{1} << (32 - kLocalBits);
 
-  ConnectionTable() : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxChunks)) {}
+  explicit ConnectionTable(std::uint32_t reactor = 0)
+      : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxChunks)),
+        base_(reactor << kLocalBits) {
+    CHRONOS_ASSERT(reactor < kMaxReactors);
+  }
 
-  // A free slot (reactor thread only); nullptr when the table is full.
+  static std::uint32_t reactor_of(std::uint32_t index) noexcept { return index >> kLocalBits; }
+
+  // A free slot (its reactor's thread only); nullptr when the table is full.
   ConnectionSlot* allocate() {
+    live_.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(free_mutex_);
       if (!free_.empty()) {
@@ -137,29 +149,37 @@ class ConnectionTable {
         return &at(index);
       }
     }
-    if (used_ == kChunk * kMaxChunks) return nullptr;
+    if (used_ == kChunk * kMaxChunks) {
+      live_.fetch_sub(1, std::memory_order_relaxed);
+      return nullptr;
+    }
     if (used_ % kChunk == 0) {
       owned_.push_back(std::make_unique<Chunk>());
       // Release: a worker that reaches this chunk through a queued job sees it constructed.
       chunks_[used_ / kChunk].store(owned_.back().get(), std::memory_order_release);
     }
-    ConnectionSlot& c = at(used_);
-    c.index = used_++;
+    ConnectionSlot& c = slot(used_);
+    c.index = base_ | used_++;
     return &c;
   }
 
   // Gives a closed connection's slot back (any thread).
   void release(std::uint32_t index) {
-    std::lock_guard lock(free_mutex_);
-    free_.push_back(index);
+    CHRONOS_ASSERT(reactor_of(index) == reactor_of(base_));
+    {
+      std::lock_guard lock(free_mutex_);
+      free_.push_back(index);
+    }
+    live_.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // The connection `handle` names, or nullptr if it has closed or its slot was reused.
+  // The connection `handle` names, or nullptr if it has closed, its slot was reused, or it is
+  // another reactor's.
   ConnectionSlot* find(std::uint64_t handle) noexcept {
     const std::uint32_t index = handle_index(handle);
-    if (index >= kChunk * kMaxChunks) return nullptr;
+    if ((index & ~kLocalMask) != base_) return nullptr;
     // Acquire: pairs with the chunk's release store in allocate().
-    Chunk* chunk = chunks_[index / kChunk].load(std::memory_order_acquire);
+    Chunk* chunk = chunks_[(index & kLocalMask) / kChunk].load(std::memory_order_acquire);
     if (!chunk) return nullptr;
     ConnectionSlot& c = chunk->slots[index % kChunk];
     // Relaxed: generation changes only on the reactor, before it publishes the new handle.
@@ -167,23 +187,53 @@ class ConnectionTable {
     return &c;
   }
 
-  ConnectionSlot& at(std::uint32_t index) noexcept {
-    return chunks_[index / kChunk].load(std::memory_order_acquire)->slots[index % kChunk];
-  }
+  // The i-th slot handed out (i < used()), for the reactor's walks over its connections.
+  ConnectionSlot& at(std::uint32_t index) noexcept { return slot(index & kLocalMask); }
   const ConnectionSlot& at(std::uint32_t index) const noexcept {
-    return chunks_[index / kChunk].load(std::memory_order_acquire)->slots[index % kChunk];
+    return const_cast<ConnectionTable*>(this)->slot(index & kLocalMask);
   }
-  std::uint32_t used() const noexcept { return used_; }  // reactor thread only
+  std::uint32_t used() const noexcept { return used_; }  // its reactor's thread only
+  // Connections open now (any thread; relaxed: a balancing hint, never a decision of safety).
+  std::uint32_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
 
  private:
+  static constexpr std::uint32_t kLocalMask = (std::uint32_t{1} << kLocalBits) - 1;
   struct Chunk {
     ConnectionSlot slots[kChunk];
   };
+  ConnectionSlot& slot(std::uint32_t local) noexcept {
+    return chunks_[local / kChunk].load(std::memory_order_acquire)->slots[local % kChunk];
+  }
+
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
-  std::vector<std::unique_ptr<Chunk>> owned_;  // reactor thread only
-  std::uint32_t used_ = 0;                     // slots ever handed out; reactor thread only
+  const std::uint32_t base_;                   // the reactor's bits of every index
+  std::vector<std::unique_ptr<Chunk>> owned_;  // its reactor's thread only
+  std::uint32_t used_ = 0;                     // slots ever handed out; its reactor's only
+  alignas(kCacheLine) std::atomic<std::uint32_t> live_{0};
   std::mutex free_mutex_;
   std::vector<std::uint32_t> free_;
+};
+
+// Every reactor's table, fixed when the scheduler is made: a handle finds its slot from any
+// thread without knowing which reactor accepted it.
+class ConnectionTables {
+ public:
+  explicit ConnectionTables(std::size_t reactors) {
+    CHRONOS_ASSERT(reactors >= 1 && reactors <= ConnectionTable::kMaxReactors);
+    for (std::uint32_t r = 0; r < reactors; ++r)
+      tables_.push_back(std::make_unique<ConnectionTable>(r));
+  }
+  ConnectionTable& of(std::size_t reactor) noexcept { return *tables_[reactor]; }
+  std::size_t size() const noexcept { return tables_.size(); }
+
+  ConnectionSlot* find(std::uint64_t handle) noexcept {
+    const std::uint32_t r = ConnectionTable::reactor_of(handle_index(handle));
+    return r < tables_.size() ? tables_[r]->find(handle) : nullptr;
+  }
+  void release(std::uint32_t index) { tables_[ConnectionTable::reactor_of(index)]->release(index); }
+
+ private:
+  std::vector<std::unique_ptr<ConnectionTable>> tables_;
 };
 
 }  // namespace chronos

@@ -75,7 +75,8 @@ std::size_t WorkerPool::cpu_count() noexcept {
 }
 
 WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
-                       std::shared_ptr<spdlog::logger> log)
+                       std::shared_ptr<spdlog::logger> log,
+                       std::function<void(std::size_t)> on_start)
     : queue_(queue),
       log_(log ? std::move(log) : spdlog::default_logger()),
       room_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -85,7 +86,11 @@ WorkerPool::WorkerPool(MPMCQueue<Job>& queue, std::size_t threads,
   if (threads == 0) threads = cpu_count();
   thread_count_ = threads;
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this, i, on_start] {
+      if (on_start) on_start(i);
+      worker_loop(i);
+    });
 }
 
 WorkerPool::~WorkerPool() {
@@ -126,7 +131,8 @@ void WorkerPool::want_room() noexcept {
 void WorkerPool::signal_room() noexcept {
   if (take_request(room_wanted_)) {
     const std::uint64_t one = 1;
-    // Cannot fail short of a counter overflow, which a reader that re-arms never lets happen.
+    // Never read (every reactor watches it, see Reactor::prepare_to_run): each write is an
+    // edge, and the counter (2^64 - 1) does not fill.
     [[maybe_unused]] const auto ignored = ::write(room_fd_.get(), &one, sizeof(one));
   }
 }

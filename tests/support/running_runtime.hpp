@@ -3,6 +3,7 @@
 // thread, where the library wants it called.
 #pragma once
 
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -76,9 +77,18 @@ class RunningRuntime {
   std::thread thread_;
 };
 
+// How many reactors the tests' runtimes run: CHRONOS_TEST_REACTORS, default 1. ctest runs the
+// runtime tests once more with several (tests/CMakeLists.txt), so every behaviour they check
+// (reload, drain, limits, EMFILE, stop) is checked with connections spread over reactors too.
+inline std::size_t test_reactors() {
+  const char* env = std::getenv("CHRONOS_TEST_REACTORS");
+  return env && *env ? static_cast<std::size_t>(std::strtoul(env, nullptr, 10)) : 1;
+}
+
 inline RuntimeConfig small_config(std::size_t workers = 2, std::size_t queue = 1024) {
   RuntimeConfig c;
   c.workers = workers;
+  c.reactors = test_reactors();
   c.queue_capacity = queue;
   c.shutdown_timeout_ms = 5000;
   c.listeners.push_back(echo_listener());

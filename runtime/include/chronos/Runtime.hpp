@@ -53,6 +53,11 @@ struct ListenerConfig {
 
 struct RuntimeConfig {
   std::size_t workers = 0;                   // 0 = one per CPU
+  // Event loops, each on its own thread and accepting on every listener. 0 = one per CPU.
+  std::size_t reactors = 1;
+  // CPUs to pin the threads to, in order: the reactors, then the workers (round robin over the
+  // list). Empty: no pinning.
+  std::vector<int> cpu_affinity;
   std::size_t queue_capacity = 65536;        // rounded up to a power of two
   std::uint32_t shutdown_timeout_ms = 5000;  // how long stop waits for in-flight jobs
   // A handler running longer is logged once (listener, plugin, connection) and counted in

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -33,9 +34,11 @@ class WorkerPool {
   static constexpr std::size_t kBatch = 32;
 
   // Starts `threads` workers (0 = the number of CPUs) consuming `queue`, which must outlive us.
-  // Failed jobs are reported through `log` (default: spdlog's default logger).
+  // Failed jobs are reported through `log` (default: spdlog's default logger). Each worker
+  // thread calls `on_start(its index)` first, if given (e.g. to pin itself to a CPU).
   WorkerPool(MPMCQueue<Job>& queue, std::size_t threads = 0,
-             std::shared_ptr<spdlog::logger> log = nullptr);
+             std::shared_ptr<spdlog::logger> log = nullptr,
+             std::function<void(std::size_t)> on_start = nullptr);
   ~WorkerPool();
 
   WorkerPool(const WorkerPool&) = delete;

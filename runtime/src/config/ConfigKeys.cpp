@@ -2,6 +2,8 @@
 // of the document (plugin names, addresses already used, the file's folder) is the parser's.
 #include "config/ConfigKeys.hpp"
 
+#include <algorithm>
+
 #include "config/ConfigParser.hpp"
 #include "config/PluginConfigJson.hpp"
 #include "config/Scalars.hpp"
@@ -35,6 +37,53 @@ void parse_workers(ConfigParser& parser, const Entry& entry, Config& config) {
   integer_or_auto(parser.reader(), entry, kMaxWorkers, config.runtime.workers);
 }
 
+void parse_reactors(ConfigParser& parser, const Entry& entry, Config& config) {
+  integer_or_auto(parser.reader(), entry, kMaxReactors, config.runtime.reactors);
+}
+
+std::string show_reactors(const Config& config) {
+  return config.runtime.reactors == 0 ? std::string("auto")
+                                      : std::to_string(config.runtime.reactors);
+}
+
+// A list of CPU numbers, each from 0 to kMaxCpu, each at most once: [0, 2, 4].
+void parse_cpu_affinity(ConfigParser& parser, const Entry& entry, Config& config) {
+  Reader& reader = parser.reader();
+  if (!entry.value.IsSequence()) {
+    reader.error(reader.value_mark(entry), squote(entry.key) +
+                                               " must be a list of CPU numbers, e.g. [0, 1], got " +
+                                               describe(entry.value));
+    return;
+  }
+  std::vector<int> cpus;
+  for (const YAML::Node& item : entry.value) {
+    std::int64_t cpu = -1;
+    if (!item.IsScalar() || is_quoted(item) || parse_int(item.Scalar(), cpu) != IntParse::ok ||
+        cpu < 0 || cpu > kMaxCpu) {
+      reader.error(reader.mark(item), "each CPU in " + squote(entry.key) +
+                                          " must be an integer from 0 to " +
+                                          std::to_string(kMaxCpu) + ", got " + describe(item));
+      continue;
+    }
+    if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) {
+      reader.error(reader.mark(item), "CPU " + std::to_string(cpu) + " is listed twice in " +
+                                          squote(entry.key));
+      continue;
+    }
+    cpus.push_back(static_cast<int>(cpu));
+  }
+  config.runtime.cpu_affinity = std::move(cpus);
+}
+
+std::string show_cpu_affinity(const Config& config) {
+  std::string out;
+  for (const int cpu : config.runtime.cpu_affinity) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(cpu);
+  }
+  return "[" + out + "]";
+}
+
 void parse_max_active(ConfigParser& parser, const Entry& entry, ListenerDraft& listener) {
   integer_or_auto(parser.reader(), entry, kMaxConnections, listener.config.max_active);
 }
@@ -62,6 +111,8 @@ void listener_integer(ConfigParser& parser, const Entry& entry, ListenerDraft& l
 
 constexpr Key<Config> kTop[] = {
     {"workers", kRestart, "auto", parse_workers, show_workers},
+    {"reactors", kRestart, "1", parse_reactors, show_reactors},
+    {"cpu_affinity", kRestart, "[]", parse_cpu_affinity, show_cpu_affinity},
     {"queue_capacity", kRestart, "65536",
      runtime_integer<1, kMaxQueueCapacity, &RuntimeConfig::queue_capacity>,
      [](const Config& c) { return std::to_string(c.runtime.queue_capacity); }},

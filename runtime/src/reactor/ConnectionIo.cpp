@@ -113,7 +113,7 @@ int ConnectionSlot::queue_output(const void* data, std::size_t len) {
 
 void ConnectionIo::run_job(void* self, std::uint64_t handle, std::uint64_t) {
   auto& io = *static_cast<ConnectionIo*>(self);
-  ConnectionSlot* c = io.table_.find(handle);
+  ConnectionSlot* c = io.tables_.find(handle);
   if (!c) {
     Counters::add(io.counters_.stale);
     // The connection closed and its slot was reused: not ours to touch. Only a replayed job
@@ -366,7 +366,7 @@ void ConnectionIo::close(ConnectionSlot& c, bool call_on_close) {
   c.state.store(ev::kClosed | ev::kOwned, std::memory_order_release);
   listener->open->fetch_sub(1, std::memory_order_relaxed);
   Counters::add(counters_.closed);
-  table_.release(index);  // from here on the slot may be reused: do not touch `c`
+  tables_.release(index);  // from here on the slot may be reused: do not touch `c`
   if (counters_.open.fetch_sub(1, std::memory_order_relaxed) == 1 && stop_.requested_relaxed())
     stop_.wake();  // the stop is waiting for the last connection
 }

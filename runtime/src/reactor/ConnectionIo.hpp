@@ -27,9 +27,9 @@ class WorkerPool;
 
 class ConnectionIo {
  public:
-  ConnectionIo(ConnectionTable& table, Counters& counters, StopSignal& stop, spdlog::logger& log,
+  ConnectionIo(ConnectionTables& tables, Counters& counters, StopSignal& stop, spdlog::logger& log,
                Watchdog& watchdog) noexcept
-      : table_(table), counters_(counters), stop_(stop), log_(log), watchdog_(watchdog) {}
+      : tables_(tables), counters_(counters), stop_(stop), log_(log), watchdog_(watchdog) {}
 
   enum class Served {
     released,  // nothing left to do: ownership given back
@@ -38,7 +38,7 @@ class ConnectionIo {
   };
   // The caller owns `c` (it turned kOwned on, or was handed the connection's job). `slot`, the
   // calling thread's watchdog slot, names the connection meanwhile. Inline: the reactor calls it
-  // for every inline message (its slot is Watchdog::reactor_slot()).
+  // for every inline message (its slot is Watchdog::reactor_slot(reactor)).
   Served serve(ConnectionSlot& c, HandlerSlot& slot) {
     slot.begin(c.handle(), c.names);
     const Served served = serve_owned(c);
@@ -69,7 +69,7 @@ class ConnectionIo {
   bool flush_scratch(ConnectionSlot& c);
   bool flush_spill(ConnectionSlot& c);
 
-  ConnectionTable& table_;
+  ConnectionTables& tables_;  // every reactor's
   Counters& counters_;
   StopSignal& stop_;
   spdlog::logger& log_;

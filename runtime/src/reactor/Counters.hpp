@@ -40,7 +40,10 @@ class Doorbell {
 };
 
 // stop() from any thread (even a signal handler), and "the last connection closed while
-// stopping" from that connection's owner, both wake the reactor through one eventfd.
+// stopping" from that connection's owner, both wake every reactor through one eventfd. It is in
+// every reactor's epoll set and nobody reads it: a reactor that drained it would leave the
+// others an edge that epoll, re-checking readiness, no longer reports. Every write is a new
+// edge for each of them, and the counter (2^64 - 1) never fills.
 class StopSignal {
  public:
   int fd() const noexcept { return bell_.fd(); }
@@ -58,7 +61,7 @@ class StopSignal {
   bool requested_relaxed() const noexcept { return stopping_.load(std::memory_order_relaxed); }
 
   void wake() noexcept { bell_.ring(); }
-  void drain() noexcept;  // reactor thread: read the eventfd, and remember the request
+
  private:
   Doorbell bell_;  // throws std::system_error when made
   std::atomic<bool> stopping_{false};

@@ -11,13 +11,6 @@
 namespace chronos {
 namespace {
 
-Watchers::Callback accept_callback(const ListenerSet::OnAcceptable& on_acceptable,
-                                   ListenerState& listener) {
-  // The state outlives its registration: it is unregistered when the state is closed or its
-  // socket moves on to the next state (which re-points the callback).
-  return [on_acceptable, &listener] { on_acceptable(listener); };
-}
-
 RuntimeError listener_error(const ListenerConfig& config, const std::string& what) {
   return RuntimeError(RuntimeError::Subject::listener, config.name,
                       "listener " + config.name + ": " + what);
@@ -40,7 +33,7 @@ std::vector<ListenerState*> ListenerSet::match_sockets(
   const auto take = [&](std::size_t i, bool same_name) {
     for (const auto& old : listeners_) {
       const bool free = std::find(reused.begin(), reused.end(), old.get()) == reused.end();
-      if (old->fd && free && old->config.address == configs[i].address &&
+      if (free && old->config.address == configs[i].address &&
           (!same_name || old->config.name == configs[i].name)) {
         reused[i] = old.get();
         return;
@@ -54,11 +47,11 @@ std::vector<ListenerState*> ListenerSet::match_sockets(
 }
 
 ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& configs,
-                                       const PluginLookup& lookup, Watchers& watchers,
-                                       const OnAcceptable& on_acceptable,
+                                       const PluginLookup& lookup,
                                        const ListenSocket& listen_socket) const {
   Plan plan;
   plan.reused = match_sockets(configs);
+  plan.sockets.resize(configs.size());
   for (std::size_t i = 0; i < configs.size(); ++i) {
     const ListenerConfig& config = configs[i];
     auto listener = std::make_shared<ListenerState>();
@@ -67,43 +60,33 @@ ListenerSet::Plan ListenerSet::prepare(const std::vector<ListenerConfig>& config
     if (!listener->plugin) throw listener_error(config, "no plugin named " + config.plugin);
     if (!plan.reused[i]) {
       try {
-        listener->fd = listen_socket ? listen_socket(config) : listen_on(config.address);
-        const auto id = watchers.add(listener->fd.get(), accept_callback(on_acceptable, *listener));
-        listener->watch = Watchers::Registration(watchers, id);
+        plan.sockets[i] = std::make_shared<const Fd>(listen_socket ? listen_socket(config)
+                                                                   : listen_on(config.address));
       } catch (const std::system_error& e) {
-        throw listener_error(config, e.what());  // `plan` unwinds: sockets closed, unregistered
+        throw listener_error(config, e.what());  // `plan` unwinds: sockets closed
       }
-      listener->port = local_port(listener->fd.get());
+      listener->socket = plan.sockets[i];
+      listener->port = local_port(plan.sockets[i]->get());
     }
     plan.next.push_back(std::move(listener));
   }
   return plan;
 }
 
-ListenerSet::Listeners ListenerSet::commit(Plan plan, Watchers& watchers,
-                                           const OnAcceptable& on_acceptable) {
+ListenerSet::Listeners ListenerSet::commit(Plan plan) {
   for (std::size_t i = 0; i < plan.next.size(); ++i) {
     ListenerState& listener = *plan.next[i];
     for (const auto& old : listeners_)
       if (old->config.name == listener.config.name) listener.open = old->open;
-    ListenerState* old = plan.reused[i];
+    const ListenerState* old = plan.reused[i];
     if (!old) continue;
-    listener.fd = std::move(old->fd);  // same socket, same epoll registration and id
-    listener.watch = std::move(old->watch);
+    for (std::size_t j = 0; j < listeners_.size(); ++j)
+      if (listeners_[j].get() == old) plan.sockets[i] = sockets_[j];
+    listener.socket = plan.sockets[i];  // the same socket, so the same registrations
     listener.port = old->port;
-    listener.accept_pending = old->accept_pending;
-    listener.paused_until_ms = old->paused_until_ms;
-    watchers.replace(listener.id(), accept_callback(on_acceptable, listener));
   }
-  Listeners retired = std::exchange(listeners_, std::move(plan.next));
-  for (auto& gone : retired) gone->close();  // a removed address (kept ones moved out)
-  return retired;
-}
-
-ListenerState* ListenerSet::find(std::uint64_t id) noexcept {
-  for (auto& l : listeners_)
-    if (l->id() == id) return l.get();
-  return nullptr;  // removed by a reload
+  sockets_ = std::move(plan.sockets);  // lets go of the removed ones
+  return std::exchange(listeners_, std::move(plan.next));
 }
 
 std::uint16_t ListenerSet::port(std::string_view name) const {
@@ -113,7 +96,7 @@ std::uint16_t ListenerSet::port(std::string_view name) const {
 }
 
 void ListenerSet::close_all() noexcept {
-  for (auto& l : listeners_) l->close();
+  sockets_.clear();
 }
 
 }  // namespace chronos

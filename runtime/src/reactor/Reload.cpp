@@ -1,52 +1,76 @@
-// Listener reconfiguration (bind and live reload) and the deadlines it and the connections
-// leave behind: drains of connections whose plugin was replaced, idle timeouts, back-offs.
+// A reactor's side of listener reconfiguration (bind and live reload) and the deadlines it and
+// the connections leave behind: drains of connections whose plugin was replaced, idle timeouts,
+// back-offs.
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "PluginInstance.hpp"
-#include "reactor/Scheduler.hpp"
+#include "reactor/Reactor.hpp"
 
 namespace chronos {
 namespace ev = conn_event;
 
-void Scheduler::bind(const PluginLookup& lookup) { reconfigure(config_.listeners, lookup); }
-
-void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
-                            const PluginLookup& lookup) {
-  ListenerSet::Plan plan =
-      listeners_.prepare(configs, lookup, watchers_, on_acceptable_, config_.listen_socket);
-  const ListenerSet::Listeners retired =
-      listeners_.commit(std::move(plan), watchers_, on_acceptable_);
-  bound_ = true;
+void Reactor::adopt(const ListenerSet::Listeners& live, const ListenerSet::Listeners& retired) {
+  std::vector<std::unique_ptr<Acceptor>> next;
+  for (const auto& listener : live) {
+    std::shared_ptr<const Fd> socket = listener->socket.lock();
+    if (!socket) continue;  // a later reload removed it already, or the stop began
+    // The same socket as before (a kept listener): the same registration and accept state.
+    const auto same = std::find_if(acceptors_.begin(), acceptors_.end(),
+                                   [&](const auto& a) { return a && a->socket == socket; });
+    if (same != acceptors_.end()) {
+      next.push_back(std::move(*same));
+      next.back()->listener = listener;
+      continue;
+    }
+    auto a = std::make_unique<Acceptor>();
+    a->listener = listener;
+    a->socket = std::move(socket);
+    try {
+      Acceptor& acceptor = *a;
+      a->watch = Watchers::Registration(
+          watchers_, watchers_.add(
+                         a->socket->get(), [this, &acceptor] { accept_all(acceptor); },
+                         Watchers::During::running, Watchers::Wake::one));
+    } catch (const std::system_error& e) {  // epoll is out of memory: this reactor cannot accept
+      shared_.log.error("listener {}: {}", listener->config.name, e.what());
+      continue;
+    }
+    next.push_back(std::move(a));
+  }
+  acceptors_ = std::move(next);  // the ones left behind unregister and let go of their sockets
+  live_ = live;
   apply_caps();
   schedule_drains(retired);
   // A kept socket may have connections waiting from before; edge-triggered, so look now.
-  for (const auto& l : listeners_.all())
-    if (running_ && l->accept_pending) accept_all(*l);
+  for (const auto& a : acceptors_)
+    if (running_ && a->accept_pending) accept_all(*a);
 }
 
-// Each live listener's max_active count and cap (0: automatic, see ListenerConfig), and its
-// names for the watchdog. A cap that grew admits waiting connections at once.
-void Scheduler::apply_caps() {
+// Each live listener's max_active count and this reactor's share of its cap (0: automatic, see
+// ListenerConfig): the cap is split between the reactors, each keeping at least one, so that
+// counting needs no line shared between reactors. A cap that grew admits waiting connections.
+void Reactor::apply_caps() {
   std::size_t pool_listeners = 0;
-  for (const auto& l : listeners_.all()) pool_listeners += l->config.execution == Execution::pool;
+  for (const auto& a : acceptors_) pool_listeners += a->listener->config.execution == Execution::pool;
   const std::size_t automatic =
-      pool_listeners > 1 ? std::max<std::size_t>(workers_ - 1, 1) : ActiveJobs::kNoCap;
-  for (const auto& l : listeners_.all()) {
-    l->active = &active_.of(l->config.name);
-    l->active->set_cap(l->config.max_active ? l->config.max_active : automatic);
-    l->names = names_for(l->config);
+      pool_listeners > 1 ? std::max<std::size_t>(shared_.workers - 1, 1) : ActiveJobs::kNoCap;
+  const std::size_t reactors = shared_.all.size();
+  for (const auto& a : acceptors_) {
+    const ListenerConfig& config = a->listener->config;
+    const std::size_t cap = config.max_active ? config.max_active : automatic;
+    const std::size_t share =
+        cap == ActiveJobs::kNoCap ? cap : cap / reactors + (index_ < cap % reactors ? 1 : 0);
+    a->active = &active_.of(config.name);
+    a->active->set_cap(std::max<std::size_t>(share, 1));
   }
   admit_waiting(false);
 }
 
-const HandlerNames* Scheduler::names_for(const ListenerConfig& listener) {
-  for (const HandlerNames& n : names_)
-    if (n.listener == listener.name && n.plugin == listener.plugin) return &n;
-  return &names_.emplace_back(HandlerNames{listener.name, listener.plugin});
-}
-
-// Connections whose plugin was replaced are closed after their listener's drain_timeout_ms.
-void Scheduler::schedule_drains(const ListenerSet::Listeners& retired) {
+// This reactor's connections whose plugin was replaced are closed after their listener's
+// drain_timeout_ms.
+void Reactor::schedule_drains(const ListenerSet::Listeners& retired) {
   const std::int64_t now = now_ms();
   for (std::uint32_t i = 0; i < table_.used(); ++i) {
     ConnectionSlot& c = table_.at(i);
@@ -58,7 +82,7 @@ void Scheduler::schedule_drains(const ListenerSet::Listeners& retired) {
     if (!was) continue;
     std::uint32_t drain_ms = 0;
     bool replaced = true;
-    for (const auto& l : listeners_.all())
+    for (const auto& l : live_)
       if (l->config.name == was->config.name) {
         drain_ms = l->config.drain_timeout_ms;
         replaced = l->plugin.get() != c.plugin_id;
@@ -68,7 +92,7 @@ void Scheduler::schedule_drains(const ListenerSet::Listeners& retired) {
   }
 }
 
-void Scheduler::on_timer(const Timers::Deadline& due) {
+void Reactor::on_timer(const Timers::Deadline& due) {
   if (due.kind == Timers::Kind::accept_backoff) {
     resume_accepting();  // a back-off has ended
     return;
@@ -76,14 +100,14 @@ void Scheduler::on_timer(const Timers::Deadline& due) {
   ConnectionSlot* c = table_.find(due.subject);
   if (!c || (c->state.load(std::memory_order_relaxed) & ev::kClosed)) return;
   if (due.kind == Timers::Kind::drain) {
-    Counters::add(counters_.drained);
+    Counters::add(shared_.counters.drained);
     notify(*c, ev::kClose);
     return;
   }
   const std::int64_t timeout = c->idle_timeout_ms;
   const std::int64_t last = c->last_active_ms.load(std::memory_order_relaxed);
   if (now_ms() - last >= timeout) {
-    Counters::add(counters_.idle_closed);
+    Counters::add(shared_.counters.idle_closed);
     notify(*c, ev::kClose);
   } else {
     timers_.add({last + timeout, Timers::Kind::idle, due.subject});  // active meanwhile

@@ -24,14 +24,22 @@ std::optional<HandlerSlot::Snapshot> HandlerSlot::read() const noexcept {
   return s;
 }
 
-Watchdog::Watchdog(std::size_t threads, std::uint32_t threshold_ms, spdlog::logger& log,
-                   Counters& counters)
-    : slots_(std::make_unique<HandlerSlot[]>(threads)),
-      threads_(threads),
+namespace {
+thread_local std::size_t t_reactor_index = 0;
+}  // namespace
+
+void Watchdog::enter_reactor(std::size_t reactor) noexcept { t_reactor_index = reactor; }
+std::size_t Watchdog::current_reactor() noexcept { return t_reactor_index; }
+
+Watchdog::Watchdog(std::size_t workers, std::size_t reactors, std::uint32_t threshold_ms,
+                   spdlog::logger& log, Counters& counters)
+    : slots_(std::make_unique<HandlerSlot[]>(workers + reactors)),
+      workers_(workers),
+      threads_(workers + reactors),
       threshold_ms_(threshold_ms),
       log_(log),
       counters_(counters),
-      seen_(threads) {}
+      seen_(threads_) {}
 
 void Watchdog::start() {
   if (threshold_ms_ == 0 || thread_.joinable()) return;

@@ -72,22 +72,27 @@ class alignas(kCacheLine) HandlerSlot {
 
 class Watchdog {
  public:
-  // `threads` slots; threshold 0 disables the scan (the slots are still written).
-  Watchdog(std::size_t threads, std::uint32_t threshold_ms, spdlog::logger& log,
-           Counters& counters);
+  // A slot for each of `workers` workers and `reactors` reactors; threshold 0 disables the scan
+  // (the slots are still written).
+  Watchdog(std::size_t workers, std::size_t reactors, std::uint32_t threshold_ms,
+           spdlog::logger& log, Counters& counters);
   ~Watchdog() { stop(); }
 
-  // The calling thread's index among the `threads`: worker i's is i, any other thread's (the
-  // reactor's) the last one. ActiveJobs counts per thread by the same index.
+  // The calling thread's index among the `threads`: worker i's is i, reactor r's is
+  // workers + r (see enter_reactor); any other thread counts as reactor 0. ActiveJobs counts
+  // per thread by the same index.
   std::size_t thread_index() const noexcept {
     const std::size_t worker = WorkerPool::current_worker();
-    return worker < threads_ - 1 ? worker : threads_ - 1;
+    return worker < workers_ ? worker : workers_ + current_reactor();
   }
   HandlerSlot& slot(std::size_t thread) noexcept {
     CHRONOS_ASSERT(thread < threads_);
     return slots_[thread];
   }
-  HandlerSlot& reactor_slot() noexcept { return slots_[threads_ - 1]; }  // thread_index()'s last
+  HandlerSlot& reactor_slot(std::size_t reactor) noexcept { return slot(workers_ + reactor); }
+  // Marks the calling thread as reactor `reactor` for thread_index() (once, as its loop starts).
+  static void enter_reactor(std::size_t reactor) noexcept;
+  static std::size_t current_reactor() noexcept;
   void start();          // its thread, unless disabled
   void stop() noexcept;  // joins it
 
@@ -101,7 +106,8 @@ class Watchdog {
   void scan(std::int64_t now);
 
   std::unique_ptr<HandlerSlot[]> slots_;
-  std::size_t threads_;
+  std::size_t workers_;
+  std::size_t threads_;  // workers_ + the reactors
   std::uint32_t threshold_ms_;
   spdlog::logger& log_;
   Counters& counters_;

@@ -7,10 +7,11 @@
 
 namespace chronos {
 
-Watchers::Id Watchers::add(int fd, Callback on_readable, During during) {
+Watchers::Id Watchers::add(int fd, Callback on_readable, During during, Wake wake) {
   const Id id = next_id_++;
   CHRONOS_ASSERT(is_watcher(id));
-  if (const int rc = epoll_.add(fd, EPOLLIN, id); rc < 0)
+  const std::uint32_t events = wake == Wake::one ? EPOLLIN | EPOLLEXCLUSIVE : EPOLLIN;
+  if (const int rc = epoll_.add(fd, events, id); rc < 0)
     throw std::system_error(-rc, std::generic_category(), "epoll_ctl(add)");
   entries_.emplace(id, Entry{fd, std::move(on_readable), during});
   return id;

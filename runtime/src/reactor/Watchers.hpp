@@ -25,11 +25,14 @@ class Watchers {
   // Whether a watcher is still served while the reactor shuts down (the stop and room eventfds
   // are; a reload signal or a timer is not).
   enum class During { running, shutdown };
+  // Whom a readiness wakes when other reactors watch the same descriptor: every one, or one
+  // that is idle (EPOLLEXCLUSIVE: the listening sockets every reactor accepts on).
+  enum class Wake { all, one };
 
   explicit Watchers(EpollWrapper& epoll) noexcept : epoll_(epoll) {}
 
   // Registers `fd` for readability (edge-triggered). Returns its id; throws std::system_error.
-  Id add(int fd, Callback on_readable, During during = During::running);
+  Id add(int fd, Callback on_readable, During during = During::running, Wake wake = Wake::all);
   void replace(Id id, Callback on_readable);  // the same descriptor, served by a new callback
   void remove(Id id) noexcept;                // before its descriptor is closed
 
