@@ -1,6 +1,9 @@
-// Buffer: a byte FIFO for one connection's input or output. Bytes are appended at the back and
-// consumed from the front; storage is reused, and shrunk after a large burst so an idle
-// connection does not pin megabytes.
+// Buffer: a byte FIFO for what one connection could not finish with at once: the partial
+// message the plugin has not consumed yet, or the output the socket did not take. Bytes are
+// appended at the back and consumed from the front. The common case (a whole request in, a
+// whole reply out) never reaches a Buffer of a connection: it is read into and written from
+// the serving thread's scratch (ConnectionIo.cpp), so storage starts at the size first asked
+// for, grows by doubling, and is given back as soon as the FIFO is empty (release()).
 #pragma once
 
 #include <cstddef>
@@ -15,6 +18,7 @@ class Buffer {
   const std::uint8_t* data() const noexcept { return storage_.get() + begin_; }
   std::size_t size() const noexcept { return end_ - begin_; }
   bool empty() const noexcept { return begin_ == end_; }
+  std::size_t capacity() const noexcept { return capacity_; }
 
   void append(const void* bytes, std::size_t n) {
     std::memcpy(prepare(n), bytes, n);
@@ -31,32 +35,39 @@ class Buffer {
 
   void consume(std::size_t n) noexcept {
     begin_ += n;
-    if (begin_ == end_) begin_ = end_ = 0;  // the common case: everything consumed, start over
+    if (begin_ == end_) begin_ = end_ = 0;  // everything consumed: start over at the front
   }
 
-  // Drops the contents; frees the storage if it grew past `keep` bytes.
-  void clear(std::size_t keep = kKeep) noexcept {
+  // Drops the contents and keeps the storage, unless it grew past `keep` bytes (a burst): a
+  // thread's scratch stays allocated, at a bounded size.
+  void clear(std::size_t keep) noexcept {
     begin_ = end_ = 0;
-    if (capacity_ > keep) {
-      storage_.reset();
-      capacity_ = 0;
-    }
+    if (capacity_ > keep) release();
   }
 
-  // After a burst, give large storage back once it is empty again.
-  void shrink_if_idle() noexcept {
-    if (empty() && capacity_ > kKeep) clear();
+  // Drops the contents and frees the storage.
+  void release() noexcept {
+    storage_.reset();
+    capacity_ = begin_ = end_ = 0;
+  }
+
+  // Reallocates to fit the contents when they use under half the storage (a partial message
+  // left behind by a large read), so that a waiting connection holds what it waits on.
+  void shrink_to_fit() {
+    if (size() * 2 >= capacity_) return;
+    Buffer exact;
+    exact.append(data(), size());
+    *this = std::move(exact);
   }
 
  private:
-  static constexpr std::size_t kKeep = 64 * 1024;
-
   void make_room(std::size_t n) {
     const std::size_t used = size();
     if (capacity_ - used >= n && begin_ >= used) {  // enough space once compacted
       std::memmove(storage_.get(), data(), used);
     } else {
-      std::size_t cap = capacity_ ? capacity_ : 4096;
+      // First use: exactly what is asked for (a partial message, the unsent rest of a reply).
+      std::size_t cap = capacity_ ? capacity_ : n;
       while (cap - used < n) cap *= 2;
       // make_unique_for_overwrite: the bytes are written before they are read, no zeroing.
       auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(cap);

@@ -1,5 +1,5 @@
-// ConnectionSlot: one accepted socket and its buffers, plus the word that schedules it: the
-// host's record of a connection (the SDK's chronos::Connection is a plugin's view of one; the
+// ConnectionSlot: one accepted socket and what it left unfinished, plus the word that schedules it:
+// the host's record of a connection (the SDK's chronos::Connection is a plugin's view of one; the
 // two names differ so that an embedder can link both into one program).
 //
 // The scheduling word (`state`) makes a connection single-owner without a re-arm syscall per
@@ -50,39 +50,54 @@ inline std::uint32_t handle_generation(std::uint64_t h) {
   return static_cast<std::uint32_t>(h >> 32);
 }
 
-struct ConnectionSlot {
+// What a connection keeps between serves when it could not finish at once: the partial
+// message the plugin has not consumed, and the output the socket did not take. Allocated only
+// then and freed as soon as both are empty, so an idle connection holds none of it.
+struct ConnectionSpill {
+  Buffer in, out;
+};
+
+// Two cache lines, a slot to itself: neighbouring slots (other connections, served by other
+// threads) never share a line. The first line is what the reactor touches per event (the
+// scheduling word, the handle, the dispatch decision) together with the owner's flags: the owner
+// writes that line anyway (its exchange and CAS of `state`), and the reactor reads nothing of the
+// second, which the owner writes per message (`last_active_ms`, `spill`). 128 bytes with nothing
+// else per idle connection but the plugin's own state and the idle timer's entry.
+struct alignas(kCacheLine) ConnectionSlot {
+  // --- line 1 -------------------------------------------------------------------------------
+  std::atomic<std::uint32_t> state{conn_event::kClosed};
+  // Written by the reactor at (re)use only; read by jobs to recognise stale handles.
+  std::atomic<std::uint32_t> generation{0};
   // Set by the reactor before the connection's first job is queued; constant while open. The
-  // reactor itself reads only the plain values (never through the pointers: the owner may be
-  // releasing them while it looks).
+  // reactor itself reads only the plain values (never through the shared pointers below: the
+  // owner may be releasing them while it looks).
   int fd = -1;
   std::uint32_t index = 0;
-  std::shared_ptr<ListenerState> listener;     // released by the owner at close
-  std::shared_ptr<PluginInstance> plugin;      // released by the owner at close
-  const ListenerState* listener_id = nullptr;  // identity only, for the reactor
-  const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
+  std::uint32_t idle_timeout_ms = 0;
+  std::uint32_t max_buffer = 0;  // at most kMaxBufferBytes (1 GiB)
   // The listener's max_active count (never freed): its reactor side, read by the reactor only
   // while it owns the connection, and the side the owner counts a finished job into.
   ActiveJobs* active = nullptr;
   JobsFinished* finished = nullptr;
-  const HandlerNames* names = nullptr;  // for the watchdog; never freed
-  std::size_t max_buffer = 0;
-  std::uint32_t idle_timeout_ms = 0;
+  const ListenerState* listener_id = nullptr;  // identity only, for the reactor
+  const PluginInstance* plugin_id = nullptr;   // identity only, for the reactor
   bool inline_mode = false;
-  // Written by the reactor at (re)use only; read by jobs to recognise stale handles.
-  std::atomic<std::uint32_t> generation{0};
-
-  alignas(kCacheLine) std::atomic<std::uint32_t> state{conn_event::kClosed};
-  // Monotonic milliseconds of the last input; written by the owner, read by the idle timer.
-  std::atomic<std::int64_t> last_active_ms{0};
-
-  // Everything below belongs to the current owner (the thread that holds kOwned).
-  Buffer in, out;
-  void* plugin_state = nullptr;
+  // The current owner's (the thread that holds kOwned), like everything in the second line.
   bool opened = false;           // on_open accepted it: on_close is owed
   bool close_requested = false;  // the plugin called close(): close once output is out
   bool read_pending = false;     // input may be waiting in the kernel
   bool peer_closed = false;      // read returned 0
   bool hangup = false;           // EPOLLHUP/RDHUP/ERR seen: read until EAGAIN or EOF
+
+  // --- line 2 -------------------------------------------------------------------------------
+  std::shared_ptr<ListenerState> listener;  // released by the owner at close
+  std::shared_ptr<PluginInstance> plugin;   // released by the owner at close
+  const HandlerNames* names = nullptr;      // for the watchdog; never freed
+  void* plugin_state = nullptr;
+  // Monotonic milliseconds of the last input; written by the owner, read by the idle timer.
+  std::atomic<std::int64_t> last_active_ms{0};
+  // Input and output left over between serves; null while there is none (ConnectionIo.cpp).
+  std::unique_ptr<ConnectionSpill> spill;
 
   std::uint64_t handle() const noexcept {
     return make_handle(index, generation.load(std::memory_order_relaxed));
@@ -92,12 +107,16 @@ struct ConnectionSlot {
   }
   chronos_conn* as_c() noexcept { return reinterpret_cast<chronos_conn*>(this); }
 
-  int queue_output(const void* data, std::size_t len) {
-    if (fd < 0) return -1;
-    out.append(data, len);
-    return 0;
-  }
+  // The plugin's send (inside one of its callbacks, on the owner's thread): the bytes go to
+  // the thread's output scratch, or behind the output still waiting here. ConnectionIo.cpp.
+  int queue_output(const void* data, std::size_t len);
 };
+
+// The memory an idle connection costs is the slot, the plugin's state and an idle timer entry:
+// keep the slot at two lines (a regression here multiplies by every open connection).
+static_assert(sizeof(ConnectionSlot) == 2 * kCacheLine, "ConnectionSlot grew past two lines");
+static_assert(alignof(ConnectionSlot) == kCacheLine);
+static_assert(sizeof(std::unique_ptr<ConnectionSpill>) == sizeof(void*));
 
 // One reactor's connection slots, in chunks that never move, so a worker can hold a
 // ConnectionSlot& while the reactor adds chunks. Slots are allocated by their reactor and

@@ -64,8 +64,10 @@ class ConnectionIo {
   bool open(ConnectionSlot& c);
   [[gnu::always_inline]] inline Outcome serve_io(ConnectionSlot& c);
   bool read_and_deliver(ConnectionSlot& c, std::size_t& budget);
-  bool deliver(ConnectionSlot& c);
-  bool flush(ConnectionSlot& c);
+  bool deliver(ConnectionSlot& c, const std::uint8_t* data, std::size_t n);
+  [[gnu::always_inline]] inline bool flush(ConnectionSlot& c);
+  bool flush_scratch(ConnectionSlot& c);
+  bool flush_spill(ConnectionSlot& c);
 
   ConnectionTables& tables_;  // every reactor's
   Counters& counters_;

@@ -20,8 +20,10 @@ Fd make_timerfd() {
 
 Timers::Timers() : fd_(make_timerfd()) {}
 
+// Monotonic milliseconds stay far below 2^61 (millions of years of uptime): the shift is exact.
 void Timers::add(const Deadline& deadline) {
-  heap_.push(deadline);
+  heap_.push(
+      Entry{deadline.at_ms << 2 | static_cast<std::int64_t>(deadline.kind), deadline.subject});
   if (armed_ms_ == 0 || deadline.at_ms < armed_ms_) arm(deadline.at_ms);
 }
 
@@ -30,12 +32,12 @@ void Timers::expire(const std::function<void(const Deadline&)>& on_due) {
   [[maybe_unused]] const auto ignored = ::read(fd_.get(), &expirations, sizeof(expirations));
   armed_ms_ = 0;
   const std::int64_t now = now_ms();
-  while (!heap_.empty() && heap_.top().at_ms <= now) {
-    const Deadline due = heap_.top();
+  while (!heap_.empty() && (heap_.top().key >> 2) <= now) {
+    const Entry top = heap_.top();
     heap_.pop();
-    on_due(due);
+    on_due(Deadline{top.key >> 2, static_cast<Kind>(top.key & 3), top.subject});
   }
-  arm(heap_.empty() ? 0 : heap_.top().at_ms);
+  arm(heap_.empty() ? 0 : heap_.top().key >> 2);
 }
 
 void Timers::arm(std::int64_t at_ms) noexcept {
