@@ -722,8 +722,8 @@ TEST_CASE("restart_required_changes: the keys marked kRestart", "[config][keys]"
   for (const auto& key : chronos::config::kTopKeys) {
     if (key.flags & chronos::config::kRestart) restart.emplace_back(key.name);
   }
-  CHECK(restart == std::vector<std::string>{"workers", "reactors", "cpu_affinity",
-                                            "queue_capacity", "slow_handler_ms"});
+  CHECK(restart == std::vector<std::string>{"workers", "reactors", "cpu_affinity", "queue_capacity",
+                                            "slow_handler_ms"});
 }
 
 TEST_CASE("reactors: 1 by default, auto, a number from 1, or a located error", "[config]") {

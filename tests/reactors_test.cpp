@@ -123,7 +123,8 @@ std::vector<std::string> thread_cpu_lists() {
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream status(task.path() / "status");
     for (std::string line; std::getline(status, line);)
-      if (line.rfind("Cpus_allowed_list:", 0) == 0) lists.push_back(line.substr(line.find('\t') + 1));
+      if (line.rfind("Cpus_allowed_list:", 0) == 0)
+        lists.push_back(line.substr(line.find('\t') + 1));
   }
   return lists;
 }

@@ -131,8 +131,7 @@ class ConnectionTable {
   static constexpr std::uint32_t kMaxReactors = std::uint32_t{1} << (32 - kLocalBits);
 
   explicit ConnectionTable(std::uint32_t reactor = 0)
-      : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxChunks)),
-        base_(reactor << kLocalBits) {
+      : chunks_(std::make_unique<std::atomic<Chunk*>[]>(kMaxChunks)), base_(reactor << kLocalBits) {
     CHRONOS_ASSERT(reactor < kMaxReactors);
   }
 

@@ -86,7 +86,7 @@ ConfigResult parse_config(const std::string& text, const std::string& file);
 // Limits beyond which a value is refused as a likely mistake.
 inline constexpr std::size_t kMaxWorkers = 4096;
 inline constexpr std::size_t kMaxReactors = 1024;  // a connection handle has room for so many
-inline constexpr std::int64_t kMaxCpu = 1023;  // CPU_SETSIZE - 1: what a cpu_set_t holds
+inline constexpr std::int64_t kMaxCpu = 1023;      // CPU_SETSIZE - 1: what a cpu_set_t holds
 inline constexpr std::size_t kMaxQueueCapacity = std::size_t{1} << 24;
 inline constexpr std::size_t kMaxConnections = std::size_t{1} << 20;  // Linux's default nr_open
 inline constexpr std::size_t kMaxBufferBytes = std::size_t{1} << 30;

@@ -52,7 +52,7 @@ struct ListenerConfig {
 };
 
 struct RuntimeConfig {
-  std::size_t workers = 0;                   // 0 = one per CPU
+  std::size_t workers = 0;  // 0 = one per CPU
   // Event loops, each on its own thread and accepting on every listener. 0 = one per CPU.
   std::size_t reactors = 1;
   // CPUs to pin the threads to, in order: the reactors, then the workers (round robin over the

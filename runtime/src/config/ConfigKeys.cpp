@@ -66,8 +66,8 @@ void parse_cpu_affinity(ConfigParser& parser, const Entry& entry, Config& config
       continue;
     }
     if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) {
-      reader.error(reader.mark(item), "CPU " + std::to_string(cpu) + " is listed twice in " +
-                                          squote(entry.key));
+      reader.error(reader.mark(item),
+                   "CPU " + std::to_string(cpu) + " is listed twice in " + squote(entry.key));
       continue;
     }
     cpus.push_back(static_cast<int>(cpu));

@@ -95,8 +95,6 @@ std::uint16_t ListenerSet::port(std::string_view name) const {
   throw std::out_of_range("no listener named " + std::string(name));
 }
 
-void ListenerSet::close_all() noexcept {
-  sockets_.clear();
-}
+void ListenerSet::close_all() noexcept { sockets_.clear(); }
 
 }  // namespace chronos

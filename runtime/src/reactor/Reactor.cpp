@@ -223,8 +223,8 @@ void Reactor::log_busy(const ListenerSet::Listeners& serving, std::size_t& budge
       listener = l->config.name;
       plugin = l->plugin.get() == c.plugin_id ? l->config.plugin : plugin;
     }
-    shared_.log.warn("stop: still busy: listener {}, plugin {}, connection {:#x}", listener,
-                     plugin, c.handle());
+    shared_.log.warn("stop: still busy: listener {}, plugin {}, connection {:#x}", listener, plugin,
+                     c.handle());
     --budget;
   }
 }

@@ -55,8 +55,8 @@ class Reactor {
   struct Shared {
     const RuntimeConfig& config;
     spdlog::logger& log;
-    Counters& counters;    // relaxed counters, any thread
-    StopSignal& stop;      // its eventfd is in every reactor's set, never read: see Counters.hpp
+    Counters& counters;  // relaxed counters, any thread
+    StopSignal& stop;    // its eventfd is in every reactor's set, never read: see Counters.hpp
     ConnectionTables& tables;
     ConnectionIo& io;
     Watchdog& watchdog;
@@ -154,14 +154,14 @@ class Reactor {
 
   // This reactor's thread's alone.
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  ListenerSet::Listeners live_;  // the listener set as this reactor took it last
+  ListenerSet::Listeners live_;        // the listener set as this reactor took it last
   Watchers::Registration room_watch_;  // the pool's room eventfd, while the pool lives
   Fd spare_fd_;                        // held open so EMFILE can be answered by accept-and-close
   std::vector<Job> batch_;             // jobs from this epoll_wait round
   std::vector<Job> pending_;           // jobs that did not fit in the queue, oldest first
   std::vector<std::uint64_t> inline_ready_;    // inline connections that yielded
   std::vector<std::uint64_t> inline_serving_;  // the ones being served again this round
-  bool paused_ = false;    // the queue is full: accept nothing until it drains
+  bool paused_ = false;                        // the queue is full: accept nothing until it drains
   bool coalesce_ = false;  // we share a CPU with the workers: see WorkerPool::wait_for_idle_worker
   bool running_ = false;
   bool shutting_down_ = false;

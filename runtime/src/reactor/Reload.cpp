@@ -53,7 +53,8 @@ void Reactor::adopt(const ListenerSet::Listeners& live, const ListenerSet::Liste
 // counting needs no line shared between reactors. A cap that grew admits waiting connections.
 void Reactor::apply_caps() {
   std::size_t pool_listeners = 0;
-  for (const auto& a : acceptors_) pool_listeners += a->listener->config.execution == Execution::pool;
+  for (const auto& a : acceptors_)
+    pool_listeners += a->listener->config.execution == Execution::pool;
   const std::size_t automatic =
       pool_listeners > 1 ? std::max<std::size_t>(shared_.workers - 1, 1) : ActiveJobs::kNoCap;
   const std::size_t reactors = shared_.all.size();

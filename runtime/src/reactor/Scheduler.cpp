@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 
@@ -137,9 +137,10 @@ void Scheduler::reconfigure(const std::vector<ListenerConfig>& configs,
     });
   }
   if (!taken->wait(kAdoptWait))
-    log_->warn("reload: a reactor did not take the new listeners within {} ms (a handler holds "
-               "it); it will when that handler returns",
-               kAdoptWait.count());
+    log_->warn(
+        "reload: a reactor did not take the new listeners within {} ms (a handler holds "
+        "it); it will when that handler returns",
+        kAdoptWait.count());
 }
 
 const HandlerNames* Scheduler::names_for(const ListenerConfig& listener) {

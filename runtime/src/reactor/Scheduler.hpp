@@ -123,8 +123,8 @@ class Scheduler {
   Watchdog watchdog_;
   ConnectionIo io_{tables_, counters_, stop_, *log_, watchdog_};
   std::vector<std::unique_ptr<Reactor>> reactors_;
-  Reactor::Shared shared_{config_, *log_,  counters_, stop_,    tables_,
-                          io_,     watchdog_, drain_, workers_, reactors_};
+  Reactor::Shared shared_{config_, *log_,     counters_, stop_,    tables_,
+                          io_,     watchdog_, drain_,    workers_, reactors_};
 
   // Reactor 0's thread's (or before run()).
   ListenerSet listeners_;
